@@ -1,1 +1,2 @@
-export {};
+export { type EngineOptions, engineOptionsSchema } from './config.js';
+export { VERSION } from './version.js';

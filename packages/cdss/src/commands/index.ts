@@ -1,0 +1,4 @@
+import type { Command } from './types.js';
+
+/** Every CLI command group; one line each. */
+export const commands: Command[] = [];
