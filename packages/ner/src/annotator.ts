@@ -1,0 +1,133 @@
+import { CdssError } from '@yijian/emr';
+import { type AttributeExtractor, createAttributeExtractor } from './attributes.js';
+import { type ContextEngine, createContextEngine, type SectionDefault, typeMaskOf } from './context.js';
+import { mergeMentions } from './merge.js';
+import { getDefaultFolder, type TextFolder } from './normalize.js';
+import type {
+  AttributesFile,
+  ContextRule,
+  ContextRulesFile,
+  SectionDefinition,
+  SectionsFile,
+} from './schemas.js';
+import { createSectionDetector, type SectionDetector } from './sections.js';
+import type { Annotation, Mention, RawMention, Section, Tagger } from './types.js';
+import { extractVitals } from './vitals.js';
+
+/** Data the annotator runs on; each part defaults to the shipped file under resources/zh/. */
+export interface AnnotatorResources {
+  /** Section headers (replaces resources/zh/sections.json). */
+  sections?: SectionsFile;
+  /** Extra section headers: your hospital's own spellings or new sections. */
+  extraSections?: SectionDefinition[];
+  /** Assertion cues (replaces resources/zh/context-rules.json). */
+  context?: ContextRulesFile;
+  /** Extra cue rules (same id replaces a shipped rule). */
+  extraContextRules?: ContextRule[];
+  /** Routes, frequencies and units (replaces resources/zh/attributes.json). */
+  attributes?: AttributesFile;
+}
+
+export interface AnnotatorOptions {
+  taggers: Tagger[];
+  resources?: AnnotatorResources;
+  /** Character folding used by every stage (default: full width, case, traditional characters). */
+  folder?: TextFolder;
+}
+
+export interface Annotator {
+  /** Run the taggers, then {@link Annotator.annotateMentions}. */
+  annotate(text: string): Promise<Annotation>;
+  /**
+   * The rule path on mentions you already have (from a tagger, a gold file, a previous run):
+   * merge overlaps, detect sections, assign assertion and attributes, read vital signs. Synchronous.
+   */
+  annotateMentions(text: string, mentions: readonly RawMention[]): Annotation;
+  readonly sectionDetector: SectionDetector;
+  readonly context: ContextEngine;
+  readonly attributes: AttributeExtractor;
+}
+
+/**
+ * The annotation pipeline: taggers → merge (longer, then higher score wins) → sections →
+ * assertion (ConText) → attributes → vital signs. Everything it needs is data passed in; it does
+ * not use the knowledge graph.
+ */
+export function createAnnotator(options: AnnotatorOptions): Annotator {
+  if (!options || !Array.isArray(options.taggers)) {
+    throw new CdssError(
+      'CDSS_ERR_INVALID_CONFIG',
+      'createAnnotator: options.taggers must be an array of taggers',
+    );
+  }
+  for (const [i, t] of options.taggers.entries()) {
+    if (!t || typeof t.tag !== 'function' || typeof t.name !== 'string') {
+      throw new CdssError('CDSS_ERR_INVALID_CONFIG', `createAnnotator: taggers[${i}] has no name or tag()`);
+    }
+  }
+  const folder = options.folder ?? getDefaultFolder();
+  const res = options.resources ?? {};
+  const sectionDetector = createSectionDetector({
+    folder,
+    ...(res.sections ? { sections: res.sections } : {}),
+    ...(res.extraSections ? { extraSections: res.extraSections } : {}),
+  });
+  const context = createContextEngine({
+    folder,
+    ...(res.context ? { rules: res.context } : {}),
+    ...(res.extraContextRules ? { extraRules: res.extraContextRules } : {}),
+  });
+  const attributes = createAttributeExtractor({
+    folder,
+    ...(res.attributes ? { attributes: res.attributes } : {}),
+  });
+  const sectionDefaults = new Map<string, SectionDefault>();
+  for (const d of sectionDetector.definitions.values()) {
+    if (d.default)
+      sectionDefaults.set(d.name, { status: d.default.status, typeMask: typeMaskOf(d.default.types) });
+  }
+
+  function annotateMentions(text: string, raw: readonly RawMention[]): Annotation {
+    const folded = folder.fold(text);
+    const sections: Section[] = sectionDetector.detect(text);
+    // Mentions inside a header (现病史 is not a disease) are dropped.
+    let merged = mergeMentions(raw.filter((m) => m.start >= 0 && m.end <= text.length));
+    if (sections.length > 0) {
+      merged = merged.filter((m) => !sections.some((s) => m.start < s.header.end && m.end > s.header.start));
+    }
+    const assertions = context.assert(text, merged, sections, sectionDefaults, folded);
+    const mentions: Mention[] = new Array(merged.length);
+    let si = -1;
+    for (let i = 0; i < merged.length; i++) {
+      const m = merged[i]!;
+      while (si + 1 < sections.length && sections[si + 1]!.start <= m.start) si++;
+      const out: Mention = { ...m, text: text.slice(m.start, m.end), assertion: assertions[i]! };
+      if (si >= 0) out.section = sections[si]!.name;
+      if (m.type === 'drug' || m.type === 'lab') {
+        const w = {
+          start: m.start,
+          end: m.end,
+          prevEnd: i > 0 ? merged[i - 1]!.end : 0,
+          nextStart: i + 1 < merged.length ? merged[i + 1]!.start : text.length,
+        };
+        const a = m.type === 'drug' ? attributes.drug(folded, w) : attributes.lab(folded, w);
+        if (a) out.attributes = a;
+      }
+      mentions[i] = out;
+    }
+    return { text, sections, mentions, vitals: extractVitals(text, folded) };
+  }
+
+  return {
+    sectionDetector,
+    context,
+    attributes,
+    annotateMentions,
+    async annotate(text: string): Promise<Annotation> {
+      if (typeof text !== 'string')
+        throw new CdssError('CDSS_ERR_INVALID_REQUEST', 'annotate: text must be a string');
+      const results = await Promise.all(options.taggers.map((t) => t.tag(text)));
+      return annotateMentions(text, results.flat());
+    },
+  };
+}
