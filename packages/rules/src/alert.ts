@@ -1,0 +1,121 @@
+import { createHash } from 'node:crypto';
+import type { PathStep } from '@yijian/knowledge-graph';
+import type { RuleDefinition } from './schema.js';
+import type { Alert, Evidence, OverrideReason, Severity, Suggestion } from './types.js';
+
+/** What an evaluator found; the engine turns each hit into an alert. */
+export interface Hit {
+  severity: Severity;
+  /** Values for the rule's templates. */
+  vars: Record<string, unknown>;
+  evidence: Evidence[];
+  /** What makes this problem the same problem next time (concept ids, lab keys…). */
+  key: string[];
+  /** Replace the rule's templates (script rules build their own text). */
+  summary?: string;
+  detail?: string;
+  suggestions?: Suggestion[];
+  presentation?: 'interruptive' | 'passive';
+}
+
+export const DEFAULT_OVERRIDE_REASONS: OverrideReason[] = [
+  { code: 'benefit-outweighs-risk', display: '已评估，获益大于风险' },
+  { code: 'will-monitor', display: '将加强监测（血药浓度/检验/症状）' },
+  { code: 'tolerated-before', display: '患者既往已耐受该方案' },
+  { code: 'not-applicable', display: '提示不适用于该患者' },
+  { code: 'data-incorrect', display: '提示所依据的数据有误' },
+];
+
+/** `{{a.b}}` templates; a missing value renders as an empty string. */
+export function renderTemplate(template: string, vars: Record<string, unknown>): string {
+  return template.replace(/\{\{\s*([a-zA-Z0-9_.]+)\s*\}\}/g, (_, path: string) => {
+    let v: unknown = vars;
+    for (const part of path.split('.')) {
+      if (v === null || v === undefined || typeof v !== 'object') return '';
+      v = (v as Record<string, unknown>)[part];
+    }
+    if (v === undefined || v === null) return '';
+    if (Array.isArray(v)) return v.join('、');
+    return String(v);
+  });
+}
+
+/** 华法林 -BELONGS_TO-> 抗凝药 -INTERACTS_WITH-> 抗血小板药 <-BELONGS_TO- 阿司匹林 */
+export function renderPath(path: PathStep[]): string {
+  const first = path[0];
+  if (!first) return '';
+  const second = path[1];
+  let cur =
+    second && (first.from.id === second.from.id || first.from.id === second.to.id) ? first.to : first.from;
+  let out = cur.name;
+  for (const step of path) {
+    if (step.from.id === cur.id) {
+      out += ` -${step.type}-> ${step.to.name}`;
+      cur = step.to;
+    } else {
+      out += ` <-${step.type}- ${step.from.name}`;
+      cur = step.from;
+    }
+  }
+  return out;
+}
+
+function truncate(text: string, max: number): string {
+  const chars = Array.from(text);
+  return chars.length <= max ? text : `${chars.slice(0, max - 1).join('')}…`;
+}
+
+export function hashId(parts: string[]): string {
+  return createHash('sha256').update(parts.join('\u0001')).digest('hex').slice(0, 20);
+}
+
+const SEVERITY_ZH: Record<Severity, string> = { info: '提示', warning: '警告', critical: '严重' };
+
+/** Build the alert for one hit of a rule. */
+export function buildAlert(
+  rule: RuleDefinition,
+  hit: Hit,
+  presentationOverride?: 'interruptive' | 'passive',
+): Alert {
+  const summary = truncate(hit.summary ?? renderTemplate(rule.summary, hit.vars), 140);
+  const body = hit.detail ?? renderTemplate(rule.detail, hit.vars);
+  const evidenceLines = hit.evidence.map((e) => `- ${e.kind === 'graph' ? '知识图谱路径：' : ''}${e.text}`);
+  const detail = [
+    body.trim(),
+    '',
+    '**依据**',
+    ...evidenceLines,
+    '',
+    `规则 \`${rule.id}\` v${rule.version}（${rule.title}，级别：${SEVERITY_ZH[hit.severity]}）；参考：${rule.references.map((r) => r.label).join('；')}`,
+  ].join('\n');
+  const suppressionKey = `${rule.id}:${[...hit.key].sort().join('+')}`;
+  const id = hashId([rule.id, rule.version, suppressionKey, ...hit.evidence.map((e) => e.ref ?? e.text)]);
+  const presentation =
+    presentationOverride ??
+    hit.presentation ??
+    rule.presentation ??
+    (hit.severity === 'critical' ? 'interruptive' : 'passive');
+  const suggestions =
+    hit.suggestions ??
+    (rule.suggestions ?? []).map((s) => ({
+      label: renderTemplate(s.label, hit.vars),
+      actions: s.actions.map((a) => ({ type: a.type, description: renderTemplate(a.description, hit.vars) })),
+    }));
+  const ref = rule.references[0]!;
+  return {
+    id,
+    ruleId: rule.id,
+    ruleVersion: rule.version,
+    category: rule.category,
+    severity: hit.severity,
+    summary,
+    detail,
+    evidence: hit.evidence,
+    suggestions,
+    source: { label: ref.label, ...(ref.url ? { url: ref.url } : {}) },
+    suppressionKey,
+    indicator: hit.severity,
+    presentation,
+    ...(hit.severity === 'info' ? {} : { overrideReasons: rule.overrideReasons ?? DEFAULT_OVERRIDE_REASONS }),
+  };
+}

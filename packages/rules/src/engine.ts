@@ -1,0 +1,314 @@
+import { readdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { CdssError, fromZodIssues } from '@yijian/emr';
+import type { GraphStore } from '@yijian/knowledge-graph';
+import { buildAlert, type Hit } from './alert.js';
+import {
+  type CompiledDoseEntry,
+  evaluateAllergies,
+  evaluateContraindications,
+  evaluateCriticalValues,
+  evaluateDoses,
+  evaluateDuplicates,
+  evaluateInteractions,
+  evaluateMatch,
+} from './evaluators.js';
+import type { AlertLog } from './log.js';
+import {
+  type CompiledCondition,
+  type CompiledDrugSelector,
+  type CompiledNames,
+  compileCondition,
+  NameIndex,
+} from './match.js';
+import { parseYamlText, RESOURCES_DIR, readYamlFile } from './resources.js';
+import {
+  overridesSchema,
+  packSchema,
+  type RuleDefinition,
+  type RuleOverrides,
+  type RuleOverridesInput,
+  type RulePack,
+  type RulePackInput,
+} from './schema.js';
+import { BUILTIN_SCRIPTS, type ScriptHandler } from './scores.js';
+import type { Alert, PatientFacts, Severity } from './types.js';
+import { SEVERITY_RANK } from './types.js';
+
+export interface RuleInfo {
+  id: string;
+  version: string;
+  kind: RuleDefinition['kind'];
+  category: string;
+  severity: Severity;
+  title: string;
+  /** Pack name, or `local` for a hospital's own rule. */
+  pack: string;
+  enabled: boolean;
+  /** Severity or presentation changed by the hospital's overrides. */
+  overridden: boolean;
+  references: { label: string; url?: string }[];
+}
+
+export interface RuleEngineOptions {
+  graph: GraphStore;
+  /** Rule packs: validated objects, or paths of YAML files. Default: every built-in pack. */
+  packs?: (RulePackInput | string | URL)[];
+  /** Per-hospital overrides: an object or the path of a YAML file. */
+  overrides?: RuleOverridesInput | string | URL;
+  /** Extra TypeScript handlers for `kind: script` rules. */
+  scripts?: ScriptHandler[];
+}
+
+export interface EvaluateOptions {
+  /** Duplicate suppression per encounter: alerts this encounter already showed are dropped. */
+  log?: AlertLog;
+  /** Drop alerts below this tier (the overrides' minSeverity applies too). */
+  minSeverity?: Severity;
+}
+
+export interface RuleEngine {
+  evaluate(facts: PatientFacts, options?: EvaluateOptions): Promise<Alert[]>;
+  rules(): RuleInfo[];
+  /** Resolves when every rule's names are resolved in the graph (evaluate awaits it too). */
+  ready(): Promise<void>;
+  /** Names used by rules that the graph does not know (matched by written name only). */
+  unresolvedNames(): Promise<string[]>;
+}
+
+/** Paths of the built-in pack files. */
+export function builtinPackFiles(): string[] {
+  const dir = new URL('packs/', RESOURCES_DIR);
+  return readdirSync(dir)
+    .filter((f) => f.endsWith('.yaml'))
+    .sort()
+    .map((f) => fileURLToPath(new URL(f, dir)));
+}
+
+export function loadPack(source: RulePackInput | string | URL): RulePack {
+  if (typeof source === 'string' || source instanceof URL) return readYamlFile(source, packSchema);
+  const r = packSchema.safeParse(source);
+  if (!r.success) throw fromZodIssues('CDSS_ERR_INVALID_DATA', 'Invalid rule pack', r.error.issues);
+  return r.data;
+}
+
+export function loadOverrides(source: RuleOverridesInput | string | URL): RuleOverrides {
+  if (typeof source === 'string' || source instanceof URL) return readYamlFile(source, overridesSchema);
+  const r = overridesSchema.safeParse(source);
+  if (!r.success) throw fromZodIssues('CDSS_ERR_INVALID_CONFIG', 'Invalid rule overrides', r.error.issues);
+  return r.data;
+}
+
+/** Parse a pack from YAML text (for hospitals' tooling and tests). */
+export function parsePackYaml(text: string, what = 'rule pack'): RulePack {
+  return parseYamlText(text, packSchema, what);
+}
+
+interface Compiled {
+  rule: RuleDefinition;
+  lowPriority?: { a: CompiledDrugSelector; b: CompiledDrugSelector; note: string }[];
+  when?: CompiledCondition;
+  entries?: CompiledDoseEntry[];
+  groups?: { label: string; sel: CompiledDrugSelector; allow: [string, string][] }[];
+  findings?: { sel: CompiledNames; action: string }[];
+  handler?: ScriptHandler;
+  params?: unknown;
+}
+
+async function compile(
+  rule: RuleDefinition,
+  index: NameIndex,
+  handlers: Map<string, ScriptHandler>,
+): Promise<Compiled> {
+  switch (rule.kind) {
+    case 'interaction':
+      return {
+        rule,
+        lowPriority: await Promise.all(
+          rule.lowPriority.map(async (lp) => ({
+            a: await index.drugSelector(lp.a),
+            b: await index.drugSelector(lp.b),
+            note: lp.note,
+          })),
+        ),
+      };
+    case 'contraindication':
+    case 'allergy':
+      return { rule };
+    case 'match':
+      return { rule, when: await compileCondition(rule.when, index) };
+    case 'dose-range':
+      return {
+        rule,
+        entries: await Promise.all(
+          rule.entries.map(async (entry) => ({
+            entry,
+            sel: await index.drugSelector({
+              drugs: [entry.drug],
+              ...(entry.routes ? { routes: entry.routes } : {}),
+            }),
+          })),
+        ),
+      };
+    case 'duplicate':
+      return {
+        rule,
+        groups: await Promise.all(
+          rule.groups.map(async (g) => ({
+            label: g.label,
+            sel: await index.drugSelector(g.members),
+            allow: g.allow,
+          })),
+        ),
+      };
+    case 'critical-value':
+      return {
+        rule,
+        findings: await Promise.all(
+          rule.textFindings.map(async (f) => ({
+            sel: await index.conditionNames(f.names),
+            action: f.action,
+          })),
+        ),
+      };
+    case 'script': {
+      const handler = handlers.get(rule.handler)!;
+      return { rule, handler, params: rule.params };
+    }
+  }
+}
+
+async function run(c: Compiled, facts: PatientFacts, graph: GraphStore): Promise<Hit[]> {
+  switch (c.rule.kind) {
+    case 'interaction':
+      return evaluateInteractions(c.rule, c.lowPriority!, facts, graph);
+    case 'contraindication':
+      return evaluateContraindications(c.rule, facts, graph);
+    case 'allergy':
+      return evaluateAllergies(c.rule, facts, graph);
+    case 'match':
+      return evaluateMatch(c.rule, c.when!, facts);
+    case 'dose-range':
+      return evaluateDoses(c.rule, c.entries!, facts);
+    case 'duplicate':
+      return evaluateDuplicates(c.rule, c.groups!, facts);
+    case 'critical-value':
+      return evaluateCriticalValues(c.rule, c.findings!, facts);
+    case 'script':
+      return c.handler!.evaluate({ facts, rule: c.rule, params: c.params });
+  }
+}
+
+/**
+ * Create the rule engine. Packs and overrides are validated now (bad data throws
+ * `CDSS_ERR_INVALID_DATA` / `CDSS_ERR_INVALID_CONFIG` naming the field); names used by rules are
+ * resolved in the graph once, before the first evaluation.
+ */
+export function createRuleEngine(options: RuleEngineOptions): RuleEngine {
+  const { graph } = options;
+  const packs = (options.packs ?? builtinPackFiles()).map(loadPack);
+  const overrides = loadOverrides(options.overrides ?? {});
+  const handlers = new Map<string, ScriptHandler>();
+  for (const h of [...BUILTIN_SCRIPTS, ...(options.scripts ?? [])]) handlers.set(h.name, h);
+
+  const entries = new Map<string, { rule: RuleDefinition; pack: string }>();
+  for (const p of packs) {
+    for (const rule of p.rules) {
+      if (entries.has(rule.id))
+        throw new CdssError(
+          'CDSS_ERR_INVALID_DATA',
+          `Duplicate rule id ${rule.id} (packs ${entries.get(rule.id)!.pack} and ${p.pack})`,
+        );
+      entries.set(rule.id, { rule, pack: p.pack });
+    }
+  }
+  for (const rule of overrides.rules) entries.set(rule.id, { rule, pack: 'local' });
+  for (const id of [
+    ...overrides.disable,
+    ...Object.keys(overrides.severity),
+    ...Object.keys(overrides.presentation),
+  ]) {
+    if (!entries.has(id))
+      throw new CdssError('CDSS_ERR_INVALID_CONFIG', `Rule overrides name an unknown rule id: ${id}`);
+  }
+  for (const { rule } of entries.values()) {
+    if (rule.kind !== 'script') continue;
+    const h = handlers.get(rule.handler);
+    if (!h)
+      throw new CdssError('CDSS_ERR_INVALID_DATA', `Rule ${rule.id}: unknown script handler ${rule.handler}`);
+    const r = h.params?.safeParse(rule.params);
+    if (r && !r.success)
+      throw fromZodIssues('CDSS_ERR_INVALID_DATA', `Rule ${rule.id}: invalid params`, r.error.issues);
+  }
+  const disabled = new Set(overrides.disable);
+  const active = [...entries.values()].filter((e) => e.rule.enabled && !disabled.has(e.rule.id));
+  const index = new NameIndex(graph);
+  let compiled: Promise<Compiled[]> | undefined;
+  const ready = () => {
+    compiled ??= Promise.all(active.map((e) => compile(e.rule, index, handlers)));
+    return compiled;
+  };
+  const floor = (o?: EvaluateOptions) =>
+    Math.max(SEVERITY_RANK[o?.minSeverity ?? 'info'], SEVERITY_RANK[overrides.minSeverity ?? 'info']);
+
+  return {
+    async evaluate(facts, opts) {
+      const rules = await ready();
+      const alerts: Alert[] = [];
+      for (const c of rules) {
+        let hits: Hit[];
+        try {
+          hits = await run(c, facts, graph);
+        } catch (error) {
+          if (error instanceof CdssError) throw error;
+          throw new CdssError('CDSS_ERR_INTERNAL', `Rule ${c.rule.id} failed: ${(error as Error).message}`, {
+            cause: error,
+          });
+        }
+        const sev = overrides.severity[c.rule.id];
+        const pres = overrides.presentation[c.rule.id];
+        for (const h of hits) {
+          const hit = sev ? { ...h, severity: sev } : h;
+          alerts.push(buildAlert(c.rule, hit, pres));
+        }
+      }
+      const min = floor(opts);
+      const byId = new Map<string, Alert>();
+      for (const a of alerts) if (SEVERITY_RANK[a.severity] >= min && !byId.has(a.id)) byId.set(a.id, a);
+      const sorted = [...byId.values()].sort(
+        (a, b) =>
+          SEVERITY_RANK[b.severity] - SEVERITY_RANK[a.severity] ||
+          a.category.localeCompare(b.category) ||
+          a.ruleId.localeCompare(b.ruleId) ||
+          a.id.localeCompare(b.id),
+      );
+      return opts?.log ? opts.log.filter(facts.encounterId, sorted) : sorted;
+    },
+    rules() {
+      return [...entries.values()]
+        .map(({ rule, pack }) => ({
+          id: rule.id,
+          version: rule.version,
+          kind: rule.kind,
+          category: rule.category,
+          severity: overrides.severity[rule.id] ?? rule.severity,
+          title: rule.title,
+          pack,
+          enabled: rule.enabled && !disabled.has(rule.id),
+          overridden:
+            rule.id in overrides.severity ||
+            rule.id in overrides.presentation ||
+            (pack === 'local' && packs.some((p) => p.rules.some((r) => r.id === rule.id))),
+          references: rule.references.map((r) => ({ label: r.label, ...(r.url ? { url: r.url } : {}) })),
+        }))
+        .sort((a, b) => a.id.localeCompare(b.id));
+    },
+    async ready() {
+      await ready();
+    },
+    async unresolvedNames() {
+      await ready();
+      return [...index.unresolved].sort();
+    },
+  };
+}

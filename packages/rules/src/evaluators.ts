@@ -1,0 +1,553 @@
+import type { GraphStore, Interaction } from '@yijian/knowledge-graph';
+import type { Hit } from './alert.js';
+import { renderPath } from './alert.js';
+import { areCoActive, doseInMg } from './facts.js';
+import {
+  type Binding,
+  type CompiledCondition,
+  type CompiledDrugSelector,
+  type CompiledNames,
+  dailyDoseMg,
+  evaluateCondition,
+  latestLab,
+  matchesCondition,
+  matchesDrug,
+} from './match.js';
+import { foldText, labInfo } from './normalise.js';
+import type {
+  AllergyRule,
+  ContraindicationRule,
+  CriticalValueRule,
+  DoseEntry,
+  DoseRule,
+  DuplicateRule,
+  InteractionRule,
+  MatchRule,
+} from './schema.js';
+import type { ConditionFact, Evidence, LabFact, MedicationFact, PatientFacts, Severity } from './types.js';
+import { SEVERITY_RANK } from './types.js';
+
+const LOWER: Record<Severity, Severity> = { critical: 'warning', warning: 'info', info: 'info' };
+const TIER_ZH = { major: '严重', moderate: '中度', minor: '轻度' } as const;
+
+function graphEvidence(ref: string, path: Interaction['path'], data: Record<string, unknown>): Evidence {
+  return { kind: 'graph', ref, text: renderPath(path), path, data };
+}
+
+function medVars(m: MedicationFact) {
+  return {
+    name: m.name,
+    conceptName: m.conceptName,
+    dose: m.dose,
+    doseUnit: m.doseUnit ?? '',
+    route: m.route ?? '',
+    frequency: m.frequency ?? '',
+    orderId: m.id,
+  };
+}
+
+function byConcept(facts: PatientFacts): Map<string, MedicationFact[]> {
+  const map = new Map<string, MedicationFact[]>();
+  for (const m of facts.medications) {
+    if (!m.conceptId) continue;
+    const list = map.get(m.conceptId);
+    if (list) list.push(m);
+    else map.set(m.conceptId, [m]);
+  }
+  return map;
+}
+
+// Drug–drug interactions ------------------------------------------------------------------------
+
+export async function evaluateInteractions(
+  rule: InteractionRule,
+  lowPriority: { a: CompiledDrugSelector; b: CompiledDrugSelector; note: string }[],
+  facts: PatientFacts,
+  graph: GraphStore,
+): Promise<Hit[]> {
+  const meds = byConcept(facts);
+  if (meds.size < 2) return [];
+  const interactions = await graph.interactionsAmong([...meds.keys()].sort());
+  const hits: Hit[] = [];
+  const seen = new Set<string>();
+  for (const ix of interactions) {
+    const [da, db] = ix.drugs;
+    const pairKey = [da.id, db.id].sort().join('+');
+    if (seen.has(pairKey)) continue;
+    const as = meds.get(da.id) ?? [];
+    const bs = meds.get(db.id) ?? [];
+    const pairs: [MedicationFact, MedicationFact][] = [];
+    for (const a of as) for (const b of bs) if (a.id !== b.id && areCoActive(a, b)) pairs.push([a, b]);
+    if (pairs.length === 0) continue;
+    seen.add(pairKey);
+    const orders = [...new Map(pairs.flat().map((m) => [m.id, m])).values()];
+    const a = pairs[0]![0];
+    const b = pairs[0]![1];
+    let severity = rule.severityMap[ix.severity];
+    let presentation: 'passive' | undefined;
+    const low = lowPriority.find(
+      (lp) =>
+        (matchesDrug(lp.a, a) && matchesDrug(lp.b, b)) || (matchesDrug(lp.a, b) && matchesDrug(lp.b, a)),
+    );
+    if (low) {
+      severity = 'info';
+      presentation = 'passive';
+    }
+    hits.push({
+      severity,
+      ...(presentation ? { presentation } : {}),
+      vars: {
+        a: medVars(a),
+        b: medVars(b),
+        interaction: {
+          severity: TIER_ZH[ix.severity],
+          mechanism: ix.mechanism,
+          effect: ix.effect,
+          management: ix.management,
+          level: ix.level === 'class' ? '类别级' : '药物对',
+          source: ix.source,
+          lowPriorityNote: low?.note ?? '',
+        },
+        path: renderPath(ix.path),
+      },
+      evidence: [
+        ...orders.map((m) => m.provenance),
+        graphEvidence(ix.ruleId, ix.path, {
+          severity: ix.severity,
+          level: ix.level,
+          mechanism: ix.mechanism,
+          effect: ix.effect,
+          source: ix.source,
+        }),
+      ],
+      key: [da.id, db.id],
+    });
+  }
+  return hits;
+}
+
+// Drug–disease ----------------------------------------------------------------------------------
+
+export async function evaluateContraindications(
+  rule: ContraindicationRule,
+  facts: PatientFacts,
+  graph: GraphStore,
+): Promise<Hit[]> {
+  const meds = byConcept(facts);
+  const usable = facts.conditions.filter(
+    (c) => c.conceptId && (c.status === 'present' || (rule.history && c.status === 'historical')),
+  );
+  if (meds.size === 0 || usable.length === 0) return [];
+  const conditionIds = [...new Set(usable.map((c) => c.conceptId!))].sort();
+  const found = await graph.contraindicationsOf([...meds.keys()].sort(), conditionIds);
+  const hits: Hit[] = [];
+  const seen = new Set<string>();
+  for (const ci of found) {
+    const key = `${ci.drug.id}+${ci.condition.id}`;
+    if (seen.has(key)) continue;
+    const orders = meds.get(ci.drug.id) ?? [];
+    const conds = usable.filter(
+      (c) => c.ancestorIds.includes(ci.condition.id) || c.conceptId === ci.condition.id,
+    );
+    if (orders.length === 0 || conds.length === 0) continue;
+    seen.add(key);
+    const present = conds.filter((c) => c.status === 'present');
+    const historyOnly = present.length === 0;
+    let severity = rule.severityMap[ci.relation][ci.severity];
+    if (historyOnly && rule.historySeverity === 'downgrade') severity = LOWER[severity];
+    const used = historyOnly ? conds : present;
+    hits.push({
+      severity,
+      vars: {
+        drug: medVars(orders[0]!),
+        condition: {
+          name: used[0]!.name,
+          conceptName: ci.condition.name,
+          status: historyOnly ? '既往' : '当前',
+        },
+        relation: ci.relation === 'CONTRAINDICATED_IN' ? '禁忌' : '慎用',
+        reason: ci.reason,
+        tier: TIER_ZH[ci.severity],
+        path: renderPath(ci.path),
+      },
+      evidence: [
+        ...orders.map((m) => m.provenance),
+        ...used.map((c) => c.provenance),
+        graphEvidence(ci.ruleId, ci.path, {
+          relation: ci.relation,
+          severity: ci.severity,
+          source: ci.source,
+        }),
+      ],
+      key: [ci.drug.id, ci.condition.id],
+    });
+  }
+  return hits;
+}
+
+// Allergy ---------------------------------------------------------------------------------------
+
+export async function evaluateAllergies(
+  rule: AllergyRule,
+  facts: PatientFacts,
+  graph: GraphStore,
+): Promise<Hit[]> {
+  if (facts.allergies.length === 0 || facts.medications.length === 0) return [];
+  const meds = byConcept(facts);
+  const allergenIds = [
+    ...new Set(facts.allergies.filter((a) => a.conceptId).map((a) => a.conceptId!)),
+  ].sort();
+  const hits: Hit[] = [];
+  const seen = new Set<string>();
+  if (allergenIds.length && meds.size) {
+    const conflicts = await graph.allergyConflicts(allergenIds, [...meds.keys()].sort());
+    for (const c of conflicts) {
+      const key = `${c.allergen.id}+${c.drug.id}`;
+      if (seen.has(key)) continue;
+      seen.add(key);
+      const orders = meds.get(c.drug.id) ?? [];
+      const allergy = facts.allergies.filter((a) => a.conceptId === c.allergen.id);
+      if (orders.length === 0) continue;
+      hits.push({
+        severity: rule.severityMap[c.kind][c.severity],
+        vars: {
+          drug: medVars(orders[0]!),
+          allergen: { name: allergy[0]?.substance ?? c.allergen.name, conceptName: c.allergen.name },
+          kind: c.kind === 'direct' ? '直接过敏（同成分/同类）' : '交叉过敏',
+          reason: c.reason,
+          path: renderPath(c.path),
+        },
+        evidence: [
+          ...allergy.map((a) => a.provenance),
+          ...orders.map((m) => m.provenance),
+          graphEvidence(`${c.allergen.id}>${c.drug.id}`, c.path, {
+            kind: c.kind,
+            severity: c.severity,
+            source: c.source,
+          }),
+        ],
+        key: [c.allergen.id, c.drug.id],
+      });
+    }
+  }
+  // Same written name, when the graph knows neither (a local drug name).
+  for (const a of facts.allergies) {
+    if (a.conceptId) continue;
+    const sub = foldText(a.substance).replace(/过敏(史)?$/, '');
+    for (const m of facts.medications) {
+      if (m.conceptId || sub.length < 2 || !foldText(m.name).includes(sub)) continue;
+      hits.push({
+        severity: rule.severityMap.direct.major,
+        vars: {
+          drug: medVars(m),
+          allergen: { name: a.substance, conceptName: a.substance },
+          kind: '直接过敏（名称相同）',
+          reason: '医嘱药品名称包含过敏药物名称',
+          path: '',
+        },
+        evidence: [a.provenance, m.provenance],
+        key: [`name:${sub}`, `name:${foldText(m.name)}`],
+      });
+    }
+  }
+  return hits;
+}
+
+// Match rules -----------------------------------------------------------------------------------
+
+function bindingVars(b: Binding): Record<string, unknown> {
+  const vars: Record<string, unknown> = {};
+  for (const [name, fact] of Object.entries(b)) {
+    if ('interval' in fact) vars[name] = medVars(fact);
+    else if ('ancestorIds' in fact) vars[name] = { name: fact.name, conceptName: fact.conceptName };
+    else if ('numeric' in fact || 'item' in fact) {
+      const lab = fact as LabFact;
+      vars[name] = {
+        item: lab.item,
+        value: lab.value,
+        unit: lab.unit ?? labInfo(lab.key ?? '')?.unit ?? '',
+        time: lab.time ?? '',
+      };
+    } else vars[name] = { name: fact.substance, conceptName: fact.conceptName };
+  }
+  return vars;
+}
+
+function bindingKey(b: Binding): string[] {
+  return Object.entries(b).map(([name, f]) => {
+    if ('interval' in f) return `${name}=${f.conceptId ?? foldText(f.name)}`;
+    if ('ancestorIds' in f) return `${name}=${f.conceptId ?? foldText(f.name)}`;
+    if ('item' in f) return `${name}=${(f as LabFact).key ?? (f as LabFact).item}`;
+    return `${name}=${f.conceptId ?? foldText(f.substance)}`;
+  });
+}
+
+export function evaluateMatch(rule: MatchRule, when: CompiledCondition, facts: PatientFacts): Hit[] {
+  const bindings = evaluateCondition(when, facts);
+  const hits: Hit[] = [];
+  const seen = new Set<string>();
+  for (const b of bindings) {
+    const meds = Object.values(b).filter((f): f is MedicationFact => 'interval' in f);
+    let coActive = true;
+    for (let i = 0; i < meds.length && coActive; i++)
+      for (let j = i + 1; j < meds.length; j++) if (!areCoActive(meds[i]!, meds[j]!)) coActive = false;
+    if (!coActive) continue;
+    const key = bindingKey(b);
+    const k = [...key].sort().join('|');
+    if (seen.has(k)) continue;
+    seen.add(k);
+    const vars = {
+      ...bindingVars(b),
+      age: facts.age ?? '',
+      egfr: facts.egfr?.value ?? '',
+      weight: facts.weightKg ?? '',
+    };
+    const evidence: Evidence[] = Object.values(b).map((f) => f.provenance);
+    const usesAge = JSON.stringify(rule.when).includes('"age"');
+    const usesEgfr = JSON.stringify(rule.when).includes('"egfr"');
+    const usesPatient = /"(pregnant|lactating|sex|weight)"/.test(JSON.stringify(rule.when));
+    if (usesAge || usesPatient)
+      evidence.push(
+        ...facts.patientEvidence.filter(
+          (e) => usesPatient || e.ref?.endsWith('birthDate') || e.ref === 'input.age',
+        ),
+      );
+    if (usesEgfr && facts.egfr) evidence.push(facts.egfr.provenance);
+    hits.push({ severity: rule.severity, vars, evidence, key });
+  }
+  return hits;
+}
+
+// Dose range ------------------------------------------------------------------------------------
+
+export interface CompiledDoseEntry {
+  entry: DoseEntry;
+  sel: CompiledDrugSelector;
+}
+
+function fmt(n: number): string {
+  return String(Math.round(n * 100) / 100);
+}
+
+export function evaluateDoses(rule: DoseRule, entries: CompiledDoseEntry[], facts: PatientFacts): Hit[] {
+  const hits: Hit[] = [];
+  for (const m of facts.medications) {
+    const entry = entries.find((e) => matchesDrug(e.sel, m));
+    if (!entry) continue;
+    const e = entry.entry;
+    if (e.routes && m.routeKind && !e.routes.includes(m.routeKind as never)) continue;
+    const single = doseInMg(m);
+    const daily = dailyDoseMg(m);
+    const problems: { severity: Severity; text: string; kind: string }[] = [];
+    const check = (value: number | undefined, limit: number | undefined, label: string, kind: string) => {
+      if (value === undefined || limit === undefined || !(value > limit * 1.0001)) return;
+      const severity: Severity =
+        value >= limit * rule.criticalFactor
+          ? 'critical'
+          : rule.severity === 'critical'
+            ? 'warning'
+            : rule.severity;
+      problems.push({ severity, kind, text: `${label}${fmt(value)} mg 超过上限 ${fmt(limit)} mg` });
+    };
+    const pediatric = facts.age !== undefined && facts.age < 18;
+    const elderly = facts.age !== undefined && facts.age >= 65;
+    const limits = pediatric ? e.pediatric : elderly && e.elderly ? { ...e.adult, ...e.elderly } : e.adult;
+    const who = pediatric ? '儿童' : elderly && e.elderly ? '老年人' : '成人';
+    if (limits) {
+      check(single, limits.single, `${who}单次剂量 `, 'single');
+      check(daily, limits.daily, `${who}日剂量 `, 'daily');
+      if (facts.weightKg !== undefined) {
+        const w = facts.weightKg;
+        if (limits.singlePerKg !== undefined && single !== undefined)
+          check(
+            single,
+            limits.singlePerKg * w,
+            `${who}单次剂量（${fmt(limits.singlePerKg)} mg/kg × ${w} kg）`,
+            'single-kg',
+          );
+        if (limits.dailyPerKg !== undefined && daily !== undefined)
+          check(
+            daily,
+            limits.dailyPerKg * w,
+            `${who}日剂量（${fmt(limits.dailyPerKg)} mg/kg × ${w} kg）`,
+            'daily-kg',
+          );
+      }
+    }
+    if (e.weeklyOnly && m.timesPerDay !== undefined && m.timesPerDay >= 0.5 && !m.once) {
+      problems.push({
+        severity: 'critical',
+        kind: 'weekly',
+        text: `该药为每周给药，医嘱频次「${m.frequency}」为每日给药`,
+      });
+    }
+    let renalNote = '';
+    if (facts.egfr && e.renal) {
+      const band = [...e.renal].sort((a, b) => a.below - b.below).find((r) => facts.egfr!.value < r.below);
+      if (band) {
+        renalNote = band.note;
+        if (band.avoid)
+          problems.push({
+            severity: 'critical',
+            kind: 'renal-avoid',
+            text: `eGFR ${facts.egfr.value} < ${band.below}：${band.note}`,
+          });
+        else {
+          const before = problems.length;
+          check(single, band.single, `肾功能（eGFR ${facts.egfr.value}）下单次剂量 `, 'renal-single');
+          check(daily, band.daily, `肾功能（eGFR ${facts.egfr.value}）下日剂量 `, 'renal-daily');
+          for (const p of problems.slice(before)) p.text += `；${band.note}`;
+        }
+      }
+    }
+    if (problems.length === 0) continue;
+    const severity = problems.reduce<Severity>(
+      (s, p) => (SEVERITY_RANK[p.severity] > SEVERITY_RANK[s] ? p.severity : s),
+      'info',
+    );
+    const evidence: Evidence[] = [m.provenance];
+    if (pediatric || elderly) evidence.push(...facts.patientEvidence);
+    if (renalNote && facts.egfr) evidence.push(facts.egfr.provenance);
+    hits.push({
+      severity,
+      vars: {
+        drug: medVars(m),
+        problems: problems.map((p) => p.text).join('；'),
+        note: e.note ?? '',
+        single: single === undefined ? '' : fmt(single),
+        daily: daily === undefined ? '' : fmt(daily),
+      },
+      evidence,
+      key: [m.conceptId ?? foldText(m.name), ...problems.map((p) => p.kind)],
+    });
+  }
+  return hits;
+}
+
+// Duplicate therapy -----------------------------------------------------------------------------
+
+const NON_SYSTEMIC = new Set(['topical', 'inhaled']);
+
+export function evaluateDuplicates(
+  rule: DuplicateRule,
+  groups: { label: string; sel: CompiledDrugSelector; allow: [string, string][] }[],
+  facts: PatientFacts,
+): Hit[] {
+  const hits: Hit[] = [];
+  const meds = facts.medications.filter((m) => !m.once && !NON_SYSTEMIC.has(m.routeKind ?? ''));
+  if (rule.sameIngredient) {
+    const byId = new Map<string, MedicationFact[]>();
+    for (const m of meds) {
+      const k = m.conceptId ?? `name:${foldText(m.name)}`;
+      byId.set(k, [...(byId.get(k) ?? []), m]);
+    }
+    for (const [k, list] of byId) {
+      const overlapping = list.filter((m) => list.some((o) => o !== m && areCoActive(m, o)));
+      if (overlapping.length < 2) continue;
+      hits.push({
+        severity: rule.severity,
+        vars: {
+          label: `同一成分（${overlapping[0]!.conceptName}）`,
+          drugs: overlapping.map((m) => m.name),
+          drug: medVars(overlapping[0]!),
+        },
+        evidence: overlapping.map((m) => m.provenance),
+        key: ['same', k],
+      });
+    }
+  }
+  for (const g of groups) {
+    const members = meds.filter((m) => matchesDrug(g.sel, m));
+    const distinct = new Map<string, MedicationFact>();
+    for (const m of members)
+      distinct.set(m.conceptId ?? foldText(m.name), distinct.get(m.conceptId ?? foldText(m.name)) ?? m);
+    if (distinct.size < 2) continue;
+    const list = [...distinct.values()];
+    const allowed = (a: MedicationFact, b: MedicationFact) =>
+      g.allow.some(
+        ([x, y]) =>
+          (a.conceptName.includes(x) && b.conceptName.includes(y)) ||
+          (a.conceptName.includes(y) && b.conceptName.includes(x)),
+      );
+    const involved = new Set<MedicationFact>();
+    for (let i = 0; i < list.length; i++)
+      for (let j = i + 1; j < list.length; j++) {
+        const a = list[i]!;
+        const b = list[j]!;
+        if (areCoActive(a, b) && !allowed(a, b)) {
+          involved.add(a);
+          involved.add(b);
+        }
+      }
+    if (involved.size < 2) continue;
+    const inv = [...involved];
+    hits.push({
+      severity: rule.severity,
+      vars: { label: g.label, drugs: inv.map((m) => m.conceptName), drug: medVars(inv[0]!) },
+      evidence: inv.map((m) => m.provenance),
+      key: ['class', g.label, ...inv.map((m) => m.conceptId ?? foldText(m.name)).sort()],
+    });
+  }
+  return hits;
+}
+
+// Critical values -------------------------------------------------------------------------------
+
+export function evaluateCriticalValues(
+  rule: CriticalValueRule,
+  findings: { sel: CompiledNames; action: string }[],
+  facts: PatientFacts,
+): Hit[] {
+  const hits: Hit[] = [];
+  for (const t of rule.thresholds) {
+    const candidates: LabFact[] =
+      facts.evaluation.mode === 'stay'
+        ? facts.labs.filter((l) => l.key === t.test && l.numeric !== undefined)
+        : [
+            latestLab(facts, t.test),
+            ...facts.labs.filter((l) => l.key === t.test && l.source === 'text' && l.numeric !== undefined),
+          ].filter((l): l is LabFact => l !== undefined);
+    const seen = new Set<string>();
+    for (const lab of candidates) {
+      if (seen.has(lab.id)) continue;
+      seen.add(lab.id);
+      const v = lab.numeric!;
+      const low = t.low !== undefined && v < t.low;
+      const high = t.high !== undefined && v > t.high;
+      if (!low && !high) continue;
+      const info = labInfo(t.test);
+      hits.push({
+        severity: rule.severity,
+        vars: {
+          lab: { item: lab.item, value: lab.value, unit: lab.unit ?? info?.unit ?? '', time: lab.time ?? '' },
+          direction: low ? '过低' : '过高',
+          limit: low ? `< ${t.low}` : `> ${t.high}`,
+          action: t.action,
+          test: info?.name ?? t.test,
+        },
+        evidence: [lab.provenance],
+        key: [t.test, low ? 'low' : 'high', lab.id],
+      });
+    }
+  }
+  for (const f of findings) {
+    for (const c of facts.conditions) {
+      if (c.source !== 'text' || !matchesCondition(f.sel, c, false)) continue;
+      hits.push({
+        severity: rule.severity,
+        vars: {
+          lab: { item: c.name, value: '', unit: '', time: '' },
+          direction: '',
+          limit: '',
+          action: f.action,
+          test: c.name,
+        },
+        evidence: [c.provenance],
+        key: ['text', c.conceptId ?? foldText(c.name), c.provenance.documentId ?? ''],
+      });
+    }
+  }
+  return hits;
+}
+
+export type { ConditionFact };

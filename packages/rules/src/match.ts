@@ -1,0 +1,225 @@
+import { toEpochMs } from '@yijian/emr';
+import type { GraphStore } from '@yijian/knowledge-graph';
+import { doseInMg } from './facts.js';
+import { foldText } from './normalise.js';
+import type { Condition, DrugSelector, Range } from './schema.js';
+import type { ConditionFact, LabFact, MedicationFact, PatientFacts } from './types.js';
+
+/** A drug selector with its names resolved to graph concept ids. */
+export interface CompiledDrugSelector {
+  ids: Set<string>;
+  names: string[];
+  routes?: Set<string>;
+  excludeName?: RegExp;
+  dailyDoseMgAbove?: number;
+}
+
+export interface CompiledNames {
+  ids: Set<string>;
+  names: string[];
+}
+
+/** Resolves names to concept ids once per engine (graph queries are async). */
+export class NameIndex {
+  private readonly cache = new Map<string, Promise<string[]>>();
+  /** Names that matched nothing in the graph (reported by `engine.diagnostics()`). */
+  readonly unresolved = new Set<string>();
+  constructor(private readonly graph: GraphStore) {}
+
+  ids(name: string, kinds: 'drug' | 'condition'): Promise<string[]> {
+    const key = `${kinds}:${name}`;
+    let hit = this.cache.get(key);
+    if (!hit) {
+      hit = (async () => {
+        const found =
+          kinds === 'drug'
+            ? [
+                ...(await this.graph.findByName(name, 'Drug')),
+                ...(await this.graph.findByName(name, 'DrugClass')),
+              ]
+            : [
+                ...(await this.graph.findByName(name, 'Disease')),
+                ...(await this.graph.findByName(name, 'Symptom')),
+              ];
+        if (found.length === 0) this.unresolved.add(`${kinds}:${name}`);
+        return found.map((c) => c.id);
+      })();
+      this.cache.set(key, hit);
+    }
+    return hit;
+  }
+
+  async drugSelector(sel: DrugSelector): Promise<CompiledDrugSelector> {
+    const names = [...(sel.drugs ?? []), ...(sel.classes ?? [])];
+    const ids = new Set<string>();
+    for (const n of names) for (const id of await this.ids(n, 'drug')) ids.add(id);
+    return {
+      ids,
+      names: names.map(foldText),
+      ...(sel.routes ? { routes: new Set(sel.routes) } : {}),
+      ...(sel.excludeName ? { excludeName: new RegExp(sel.excludeName) } : {}),
+      ...(sel.dailyDoseMgAbove !== undefined ? { dailyDoseMgAbove: sel.dailyDoseMgAbove } : {}),
+    };
+  }
+
+  async conditionNames(names: string[]): Promise<CompiledNames> {
+    const ids = new Set<string>();
+    for (const n of names) for (const id of await this.ids(n, 'condition')) ids.add(id);
+    return { ids, names: names.map(foldText) };
+  }
+
+  async allergyNames(names: string[]): Promise<CompiledNames> {
+    const ids = new Set<string>();
+    for (const n of names) for (const id of await this.ids(n, 'drug')) ids.add(id);
+    return { ids, names: names.map(foldText) };
+  }
+}
+
+export function dailyDoseMg(m: MedicationFact): number | undefined {
+  const mg = doseInMg(m);
+  if (mg === undefined) return undefined;
+  if (m.once) return mg;
+  return m.timesPerDay === undefined ? undefined : mg * m.timesPerDay;
+}
+
+export function matchesDrug(sel: CompiledDrugSelector, m: MedicationFact): boolean {
+  if (sel.routes && m.routeKind && !sel.routes.has(m.routeKind)) return false;
+  if (sel.excludeName?.test(m.name)) return false;
+  let hit = false;
+  if (m.conceptId && sel.ids.has(m.conceptId)) hit = true;
+  else if (m.classIds.some((c) => sel.ids.has(c))) hit = true;
+  else {
+    const name = foldText(m.name);
+    const canonical = foldText(m.conceptName);
+    hit = sel.names.some(
+      (n) => n === name || n === canonical || (!m.conceptId && n.length >= 2 && name.includes(n)),
+    );
+  }
+  if (!hit) return false;
+  if (sel.dailyDoseMgAbove !== undefined) {
+    const daily = dailyDoseMg(m);
+    if (daily === undefined || !(daily > sel.dailyDoseMgAbove)) return false;
+  }
+  return true;
+}
+
+export function matchesCondition(sel: CompiledNames, c: ConditionFact, history: boolean): boolean {
+  if (!(c.status === 'present' || (history && c.status === 'historical'))) return false;
+  if (c.ancestorIds.some((id) => sel.ids.has(id))) return true;
+  const name = foldText(c.name);
+  const canonical = foldText(c.conceptName);
+  return sel.names.some((n) => name.includes(n) || canonical.includes(n));
+}
+
+export function inRange(value: number, r: Range): boolean {
+  if (r.gt !== undefined && !(value > r.gt)) return false;
+  if (r.gte !== undefined && !(value >= r.gte)) return false;
+  if (r.lt !== undefined && !(value < r.lt)) return false;
+  if (r.lte !== undefined && !(value <= r.lte)) return false;
+  return true;
+}
+
+/** Latest numeric result of a lab key (at or before the evaluation time). */
+export function latestLab(facts: PatientFacts, key: string, withinHours?: number): LabFact | undefined {
+  for (let i = facts.labs.length - 1; i >= 0; i--) {
+    const l = facts.labs[i]!;
+    if (l.key !== key || l.numeric === undefined) continue;
+    if (withinHours !== undefined && facts.evaluation.at && l.time) {
+      const age = (toEpochMs(facts.evaluation.at) - toEpochMs(l.time)) / 3_600_000;
+      if (age > withinHours) return undefined;
+    }
+    return l;
+  }
+  return undefined;
+}
+
+export type Binding = Record<
+  string,
+  MedicationFact | ConditionFact | LabFact | PatientFacts['allergies'][number]
+>;
+
+/** A `when` tree with every selector compiled. */
+export type CompiledCondition =
+  | { op: 'all'; items: CompiledCondition[] }
+  | { op: 'any'; items: CompiledCondition[] }
+  | { op: 'not'; item: CompiledCondition }
+  | { op: 'drug'; sel: CompiledDrugSelector; as: string }
+  | { op: 'condition'; sel: CompiledNames; history: boolean; as: string }
+  | { op: 'allergy'; sel: CompiledNames; as: string }
+  | { op: 'lab'; test: string; range: Range; as: string; withinHours?: number }
+  | { op: 'test'; fn: (f: PatientFacts) => boolean };
+
+export async function compileCondition(c: Condition, index: NameIndex): Promise<CompiledCondition> {
+  if ('all' in c)
+    return { op: 'all', items: await Promise.all(c.all.map((x) => compileCondition(x, index))) };
+  if ('any' in c)
+    return { op: 'any', items: await Promise.all(c.any.map((x) => compileCondition(x, index))) };
+  if ('not' in c) return { op: 'not', item: await compileCondition(c.not, index) };
+  if ('drug' in c) return { op: 'drug', sel: await index.drugSelector(c.drug), as: c.drug.as ?? 'drug' };
+  if ('condition' in c)
+    return {
+      op: 'condition',
+      sel: await index.conditionNames(c.condition.names),
+      history: c.condition.history ?? false,
+      as: c.condition.as ?? 'condition',
+    };
+  if ('allergy' in c)
+    return { op: 'allergy', sel: await index.allergyNames(c.allergy.names), as: c.allergy.as ?? 'allergy' };
+  if ('lab' in c) {
+    const { test, as, withinHours, ...range } = c.lab;
+    return { op: 'lab', test, range, as: as ?? 'lab', ...(withinHours !== undefined ? { withinHours } : {}) };
+  }
+  if ('age' in c) return { op: 'test', fn: (f) => f.age !== undefined && inRange(f.age, c.age) };
+  if ('sex' in c) return { op: 'test', fn: (f) => f.sex === c.sex };
+  if ('pregnant' in c) return { op: 'test', fn: (f) => f.pregnant === c.pregnant };
+  if ('lactating' in c) return { op: 'test', fn: (f) => f.lactating === c.lactating };
+  if ('egfr' in c) return { op: 'test', fn: (f) => f.egfr !== undefined && inRange(f.egfr.value, c.egfr) };
+  return { op: 'test', fn: (f) => f.weightKg !== undefined && inRange(f.weightKg, c.weight) };
+}
+
+const MAX_BINDINGS = 64;
+
+/** Every way the facts satisfy the condition; each binding names the facts it used. */
+export function evaluateCondition(c: CompiledCondition, facts: PatientFacts): Binding[] {
+  switch (c.op) {
+    case 'all': {
+      let acc: Binding[] = [{}];
+      for (const item of c.items) {
+        const next = evaluateCondition(item, facts);
+        if (next.length === 0) return [];
+        const combined: Binding[] = [];
+        for (const a of acc)
+          for (const b of next) if (combined.length < MAX_BINDINGS) combined.push({ ...a, ...b });
+        acc = combined;
+      }
+      return acc;
+    }
+    case 'any': {
+      const out: Binding[] = [];
+      for (const item of c.items) out.push(...evaluateCondition(item, facts));
+      return out.slice(0, MAX_BINDINGS);
+    }
+    case 'not':
+      return evaluateCondition(c.item, facts).length === 0 ? [{}] : [];
+    case 'drug':
+      return facts.medications.filter((m) => matchesDrug(c.sel, m)).map((m) => ({ [c.as]: m }));
+    case 'condition':
+      return facts.conditions
+        .filter((x) => matchesCondition(c.sel, x, c.history))
+        .map((x) => ({ [c.as]: x }));
+    case 'allergy':
+      return facts.allergies
+        .filter(
+          (a) =>
+            (a.conceptId !== undefined && c.sel.ids.has(a.conceptId)) ||
+            c.sel.names.some((n) => foldText(a.substance).includes(n)),
+        )
+        .map((a) => ({ [c.as]: a }));
+    case 'lab': {
+      const lab = latestLab(facts, c.test, c.withinHours);
+      return lab && inRange(lab.numeric!, c.range) ? [{ [c.as]: lab }] : [];
+    }
+    case 'test':
+      return c.fn(facts) ? [{}] : [];
+  }
+}
