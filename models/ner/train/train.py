@@ -1,0 +1,760 @@
+#!/usr/bin/env python3
+"""Train the Yijian Chinese clinical NER model (char + bigram BiLSTM with two CRF heads).
+
+One command, seeded and reproducible (see docs/ner-model.md):
+
+    /usr/bin/python3 models/ner/train/train.py --out models/ner/1.0.0
+
+Data (read only, never copied into the repository) comes from <repo>/../shared/corpora, or from
+$YIJIAN_SHARED_DIR/corpora:
+
+* main head (6 CCKS 2019 types): CCKS 2019 train minus the dev split (every 10th record,
+  ids ending in 0: ccks2019-train-0010, -0020, ...), plus the CCKS 2020 records that are not
+  duplicates of CCKS 2019 train (ids in ccks2020/ids_also_in_ccks2019_train.txt are dropped).
+* symptom head (1 type): CCKS 2017 症状和体征.
+* char embedding pre-training: PPMI + eigendecomposition of a char co-occurrence matrix counted
+  over the unlabelled text in <shared>/unlabeled and the training texts.
+
+The encoder is exported to ONNX by hand (Gather -> Concat -> LSTM with sequence_lens -> MatMul),
+emissions only; CRF transitions are written to crf.json and decoded in TypeScript.
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import hashlib
+import json
+import math
+import os
+import random
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn as nn
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent.parent.parent
+
+# Corpus label -> our MentionType. Documented in docs/ner-model.md and MODEL_CARD.md.
+CCKS2019_MAP = {
+    '疾病和诊断': 'disease',
+    '影像检查': 'imaging',
+    '实验室检验': 'lab',
+    '手术': 'operation',
+    '药物': 'drug',
+    '解剖部位': 'anatomy',
+}
+CCKS2017_MAP = {'症状和体征': 'symptom'}
+MAIN_TYPES = ['disease', 'imaging', 'lab', 'operation', 'drug', 'anatomy']
+SYM_TYPES = ['symptom']
+
+MAX_LEN = 128  # chunk length in UTF-16 code units; must match packages/ner/src/neural/segment.ts
+TERMINATORS = set('。！？；!?;\n\r')
+SECONDARY = set('，,、：:')
+
+PAD, UNK = 0, 1
+
+
+def log(*args: object) -> None:
+    print(time.strftime('%H:%M:%S'), *args, flush=True)
+
+
+# --------------------------------------------------------------------------- normalisation
+def normalize_char(c: str) -> str:
+    """One UTF-16 code unit in, one out (offsets are preserved). Mirrors normalize.ts."""
+    o = ord(c)
+    if 0xFF01 <= o <= 0xFF5E:
+        o -= 0xFEE0
+    elif o == 0x3000 or o == 0x00A0 or o == 0x09:
+        o = 0x20
+    if 0x41 <= o <= 0x5A:
+        o += 0x20
+    if 0x30 <= o <= 0x39:
+        o = 0x30
+    return chr(o)
+
+
+def normalize(text: str) -> str:
+    return ''.join(normalize_char(c) for c in text)
+
+
+# --------------------------------------------------------------------------- segmentation
+def segment(text: str, max_len: int = MAX_LEN) -> list[tuple[int, int]]:
+    """Split into chunks [start, end) of at most max_len units. Mirrors segment.ts exactly."""
+    n = len(text)
+    pieces: list[tuple[int, int]] = []
+    s = 0
+    for i, c in enumerate(text):
+        if c in TERMINATORS:
+            pieces.append((s, i + 1))
+            s = i + 1
+    if s < n:
+        pieces.append((s, n))
+    # Split pieces that are too long: at the last secondary mark inside the window, else hard.
+    small: list[tuple[int, int]] = []
+    for a, b in pieces:
+        while b - a > max_len:
+            cut = -1
+            for j in range(a + max_len - 1, a, -1):
+                if text[j] in SECONDARY:
+                    cut = j + 1
+                    break
+            if cut <= a:
+                cut = a + max_len
+            small.append((a, cut))
+            a = cut
+        if b > a:
+            small.append((a, b))
+    # Pack consecutive pieces into chunks of at most max_len.
+    chunks: list[tuple[int, int]] = []
+    cur_a, cur_b = -1, -1
+    for a, b in small:
+        if cur_a < 0:
+            cur_a, cur_b = a, b
+        elif b - cur_a <= max_len:
+            cur_b = b
+        else:
+            chunks.append((cur_a, cur_b))
+            cur_a, cur_b = a, b
+    if cur_a >= 0:
+        chunks.append((cur_a, cur_b))
+    return chunks
+
+
+# --------------------------------------------------------------------------- data
+def shared_dir() -> Path:
+    env = os.environ.get('YIJIAN_SHARED_DIR')
+    return Path(env) if env else (REPO.parent / 'shared')
+
+
+def read_jsonl(path: Path) -> list[dict]:
+    with open(path, encoding='utf-8') as f:
+        return [json.loads(line) for line in f if line.strip()]
+
+
+def bioes_labels(types: list[str]) -> list[str]:
+    labels = ['O']
+    for t in types:
+        labels += [f'B-{t}', f'I-{t}', f'E-{t}', f'S-{t}']
+    return labels
+
+
+def allowed_transitions(labels: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """BIOES constraints: (from, to) matrix, allowed start, allowed end. Mirrors viterbi.ts."""
+    k = len(labels)
+    trans = np.zeros((k, k), dtype=bool)
+
+    def split(l: str) -> tuple[str, str]:
+        return ('O', '') if l == 'O' else (l[0], l[2:])
+
+    for i, a in enumerate(labels):
+        pa, ta = split(a)
+        for j, b in enumerate(labels):
+            pb, tb = split(b)
+            if pa in ('O', 'E', 'S'):
+                ok = pb in ('O', 'B', 'S')
+            else:  # B or I
+                ok = pb in ('I', 'E') and ta == tb
+            trans[i, j] = ok
+    start = np.array([split(l)[0] in ('O', 'B', 'S') for l in labels])
+    end = np.array([split(l)[0] in ('O', 'E', 'S') for l in labels])
+    return trans, start, end
+
+
+def tag_chunk(n: int, ents: list[tuple[int, int, str]], label_index: dict[str, int]) -> list[int]:
+    tags = [0] * n
+    for s, e, t in ents:
+        if s < 0 or e > n or e <= s:
+            continue
+        if any(tags[i] != 0 for i in range(s, e)):
+            continue  # nested or overlapping: keep the first (entities are sorted by start)
+        if e - s == 1:
+            tags[s] = label_index[f'S-{t}']
+        else:
+            tags[s] = label_index[f'B-{t}']
+            for i in range(s + 1, e - 1):
+                tags[i] = label_index[f'I-{t}']
+            tags[e - 1] = label_index[f'E-{t}']
+    return tags
+
+
+def make_chunks(records: list[dict], mapping: dict[str, str], labels: list[str]) -> list[tuple[str, list[int]]]:
+    """Normalised chunk text + tags. Entities crossing a chunk boundary are dropped (rare)."""
+    idx = {l: i for i, l in enumerate(labels)}
+    out = []
+    dropped = 0
+    for r in records:
+        text = r['text']
+        norm = normalize(text)
+        ents = [(e['start'], e['end'], mapping[e['type']]) for e in r['entities'] if e['type'] in mapping]
+        for a, b in segment(text):
+            inside = [(s - a, e - a, t) for s, e, t in ents if s >= a and e <= b]
+            dropped += sum(1 for s, e, _ in ents if s < b and e > a and not (s >= a and e <= b))
+            out.append((norm[a:b], tag_chunk(b - a, inside, idx)))
+    if dropped:
+        log(f'  {dropped} entities cross a chunk boundary and were not used')
+    return out
+
+
+# --------------------------------------------------------------------------- vocab + embeddings
+def build_vocab(chunks: list[str], min_count: int) -> tuple[list[str], list[str]]:
+    cc: collections.Counter[str] = collections.Counter()
+    bc: collections.Counter[str] = collections.Counter()
+    for t in chunks:
+        cc.update(t)
+        bc.update(bigrams(t))
+    chars = ['<pad>', '<unk>'] + sorted(c for c, n in cc.items() if n >= 1)
+    bis = ['<pad>', '<unk>'] + sorted(b for b, n in bc.items() if n >= min_count)
+    return chars, bis
+
+
+BOS, EOS = '\u0002', '\u0003'
+
+
+def bigrams(t: str) -> list[str]:
+    """Bigram ending at each position i: t[i-1] t[i] (BOS at the start), plus the final one with EOS."""
+    padded = BOS + t + EOS
+    return [padded[i : i + 2] for i in range(len(padded) - 1)]
+
+
+def ppmi_char_embeddings(chars: list[str], texts: list[str], dim: int, window: int, rng: np.random.Generator) -> np.ndarray:
+    """Char vectors from PPMI of char co-occurrence (+-window), truncated eigendecomposition."""
+    v = len(chars)
+    index = {c: i for i, c in enumerate(chars)}
+    # one long id stream; PAD (id 0) separates texts and its row/column is zeroed below
+    stream: list[int] = []
+    for text in texts:
+        stream.extend(index.get(c, UNK) for c in text)
+        stream.extend([PAD] * window)
+    ids = np.asarray(stream, dtype=np.int64)
+    counts = np.zeros((v, v), dtype=np.float64)
+    for d in range(1, window + 1):
+        pair = np.bincount(ids[:-d] * v + ids[d:], minlength=v * v).reshape(v, v).astype(np.float64)
+        counts += pair + pair.T
+    counts[:, :2] = 0
+    counts[:2, :] = 0
+    log(f'  co-occurrence over {len(ids)} chars')
+    row = counts.sum(1, keepdims=True)
+    col = counts.sum(0, keepdims=True) ** 0.75
+    pc = col / max(col.sum(), 1e-12)
+    with np.errstate(divide='ignore', invalid='ignore'):
+        pmi = np.log(np.maximum(counts, 1e-12) / np.maximum(row * pc, 1e-12))
+    ppmi = np.where(counts > 0, np.maximum(pmi, 0.0), 0.0)
+    vals_t, vecs_t = torch.linalg.eigh(torch.from_numpy(ppmi))  # numpy here links reference LAPACK (slow)
+    vals, vecs = vals_t.numpy(), vecs_t.numpy()
+    order = np.argsort(-np.abs(vals))[:dim]
+    emb = vecs[:, order] * np.sqrt(np.abs(vals[order]))
+    emb = emb / (emb.std() + 1e-8) * 0.1
+    missing = row[:, 0] == 0
+    emb[missing] = rng.normal(0, 0.1, size=(int(missing.sum()), dim))
+    emb[PAD] = 0
+    return emb.astype(np.float32)
+
+
+# --------------------------------------------------------------------------- model
+class Crf(nn.Module):
+    def __init__(self, labels: list[str]):
+        super().__init__()
+        k = len(labels)
+        self.trans = nn.Parameter(torch.zeros(k, k))
+        self.start = nn.Parameter(torch.zeros(k))
+        self.end = nn.Parameter(torch.zeros(k))
+        allowed, s_ok, e_ok = allowed_transitions(labels)
+        self.register_buffer('c_trans', torch.tensor(np.where(allowed, 0.0, -1e4), dtype=torch.float32))
+        self.register_buffer('c_start', torch.tensor(np.where(s_ok, 0.0, -1e4), dtype=torch.float32))
+        self.register_buffer('c_end', torch.tensor(np.where(e_ok, 0.0, -1e4), dtype=torch.float32))
+
+    def _mats(self):
+        return self.trans + self.c_trans, self.start + self.c_start, self.end + self.c_end
+
+    def nll(self, emis: torch.Tensor, tags: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        trans, start, end = self._mats()
+        b, t, _ = emis.shape
+        maskf = mask.float()
+        lengths = mask.sum(1)
+        # gold score
+        e_gold = emis.gather(2, tags.unsqueeze(2)).squeeze(2)
+        score = start[tags[:, 0]] + (e_gold * maskf).sum(1)
+        tr = trans[tags[:, :-1], tags[:, 1:]] * maskf[:, 1:]
+        score = score + tr.sum(1)
+        last = tags.gather(1, (lengths - 1).unsqueeze(1)).squeeze(1)
+        score = score + end[last]
+        # partition
+        alpha = start.unsqueeze(0) + emis[:, 0]
+        for i in range(1, t):
+            nxt = torch.logsumexp(alpha.unsqueeze(2) + trans.unsqueeze(0), dim=1) + emis[:, i]
+            alpha = torch.where(mask[:, i].unsqueeze(1), nxt, alpha)
+        log_z = torch.logsumexp(alpha + end.unsqueeze(0), dim=1)
+        return (log_z - score).sum()
+
+    @torch.no_grad()
+    def decode(self, emis: torch.Tensor, mask: torch.Tensor) -> list[list[int]]:
+        trans, start, end = self._mats()
+        b, t, k = emis.shape
+        score = start.unsqueeze(0) + emis[:, 0]
+        back = []
+        for i in range(1, t):
+            cand = score.unsqueeze(2) + trans.unsqueeze(0)
+            best, arg = cand.max(1)
+            nxt = best + emis[:, i]
+            m = mask[:, i].unsqueeze(1)
+            score = torch.where(m, nxt, score)
+            back.append(torch.where(m, arg, torch.arange(k).unsqueeze(0).expand(b, k)))
+        score = score + end.unsqueeze(0)
+        lengths = mask.sum(1).tolist()
+        best_last = score.argmax(1).tolist()
+        paths = []
+        for bi in range(b):
+            n = lengths[bi]
+            tag = best_last[bi]
+            path = [tag]
+            for i in range(n - 2, -1, -1):
+                tag = int(back[i][bi, tag])
+                path.append(tag)
+            paths.append(path[::-1])
+        return paths
+
+
+class Tagger(nn.Module):
+    def __init__(self, n_chars: int, n_bis: int, char_dim: int, bi_dim: int, hidden: int, dropout: float):
+        super().__init__()
+        self.char_emb = nn.Embedding(n_chars, char_dim, padding_idx=PAD)
+        self.bi_emb = nn.Embedding(n_bis, bi_dim, padding_idx=PAD)
+        self.drop = nn.Dropout(dropout)
+        self.lstm = nn.LSTM(char_dim + 2 * bi_dim, hidden, batch_first=True, bidirectional=True)
+        self.head_main = nn.Linear(2 * hidden, len(bioes_labels(MAIN_TYPES)))
+        self.head_sym = nn.Linear(2 * hidden, len(bioes_labels(SYM_TYPES)))
+        self.crf_main = Crf(bioes_labels(MAIN_TYPES))
+        self.crf_sym = Crf(bioes_labels(SYM_TYPES))
+
+    def encode(self, chars: torch.Tensor, bl: torch.Tensor, br: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+        x = torch.cat([self.char_emb(chars), self.bi_emb(bl), self.bi_emb(br)], dim=2)
+        x = self.drop(x)
+        packed = nn.utils.rnn.pack_padded_sequence(x, lengths, batch_first=True, enforce_sorted=False)
+        out, _ = self.lstm(packed)
+        out, _ = nn.utils.rnn.pad_packed_sequence(out, batch_first=True, total_length=chars.shape[1])
+        return self.drop(out)
+
+
+# --------------------------------------------------------------------------- batching
+def encode_chunk(text: str, cidx: dict[str, int], bidx: dict[str, int]) -> tuple[list[int], list[int], list[int]]:
+    c = [cidx.get(ch, UNK) for ch in text]
+    bg = [bidx.get(b, UNK) for b in bigrams(text)]
+    return c, bg[:-1], bg[1:]
+
+
+def make_batch(items: list[tuple[list[int], list[int], list[int], list[int]]]):
+    n = max(len(it[0]) for it in items)
+    b = len(items)
+    chars = torch.zeros(b, n, dtype=torch.long)
+    bl = torch.zeros(b, n, dtype=torch.long)
+    br = torch.zeros(b, n, dtype=torch.long)
+    tags = torch.zeros(b, n, dtype=torch.long)
+    mask = torch.zeros(b, n, dtype=torch.bool)
+    for i, (c, l, r, t) in enumerate(items):
+        k = len(c)
+        chars[i, :k] = torch.tensor(c)
+        bl[i, :k] = torch.tensor(l)
+        br[i, :k] = torch.tensor(r)
+        tags[i, :k] = torch.tensor(t)
+        mask[i, :k] = True
+    lengths = mask.sum(1)
+    return chars, bl, br, tags, mask, lengths
+
+
+def batches(data: list, batch_size: int, rng: random.Random) -> list[list]:
+    order = list(range(len(data)))
+    rng.shuffle(order)
+    # sort within pools of 20 batches to reduce padding
+    pool = batch_size * 20
+    out = []
+    for p in range(0, len(order), pool):
+        part = sorted(order[p : p + pool], key=lambda i: len(data[i][0]))
+        out += [[data[i] for i in part[j : j + batch_size]] for j in range(0, len(part), batch_size)]
+    rng.shuffle(out)
+    return out
+
+
+# --------------------------------------------------------------------------- evaluation
+def spans_from_tags(tags: list[str]) -> list[tuple[int, int, str]]:
+    spans = []
+    start = -1
+    for i, l in enumerate(tags):
+        p, t = ('O', '') if l == 'O' else (l[0], l[2:])
+        if p == 'S':
+            spans.append((i, i + 1, t))
+            start = -1
+        elif p == 'B':
+            start = i
+        elif p == 'E' and start >= 0:
+            spans.append((start, i + 1, t))
+            start = -1
+        elif p == 'O':
+            start = -1
+    return spans
+
+
+@torch.no_grad()
+def predict_records(model: Tagger, records: list[dict], cidx, bidx) -> list[set]:
+    model.eval()
+    labels = bioes_labels(MAIN_TYPES)
+    preds = []
+    for r in records:
+        text = r['text']
+        norm = normalize(text)
+        chunks = segment(text)
+        items = [(*encode_chunk(norm[a:b], cidx, bidx), [0] * (b - a)) for a, b in chunks]
+        chars, bl, br, _, mask, lengths = make_batch(items)
+        h = model.encode(chars, bl, br, lengths)
+        paths = model.crf_main.decode(model.head_main(h), mask)
+        found = set()
+        for (a, _), path in zip(chunks, paths):
+            for s, e, t in spans_from_tags([labels[x] for x in path]):
+                found.add((a + s, a + e, t))
+        preds.append(found)
+    model.train()
+    return preds
+
+
+def score(records: list[dict], preds: list[set]) -> dict:
+    per = {t: [0, 0, 0] for t in MAIN_TYPES}  # tp, pred, gold
+    for r, p in zip(records, preds):
+        gold = {(e['start'], e['end'], CCKS2019_MAP[e['type']]) for e in r['entities']}
+        for s in p:
+            per[s[2]][1] += 1
+            if s in gold:
+                per[s[2]][0] += 1
+        for g in gold:
+            per[g[2]][2] += 1
+    out = {}
+    for t, (tp, np_, ng) in per.items():
+        pr = tp / np_ if np_ else 0.0
+        rc = tp / ng if ng else 0.0
+        out[t] = {'precision': pr, 'recall': rc, 'f1': 2 * pr * rc / (pr + rc) if pr + rc else 0.0, 'support': ng}
+    tp = sum(v[0] for v in per.values())
+    np_ = sum(v[1] for v in per.values())
+    ng = sum(v[2] for v in per.values())
+    pr = tp / np_ if np_ else 0.0
+    rc = tp / ng if ng else 0.0
+    out['micro'] = {'precision': pr, 'recall': rc, 'f1': 2 * pr * rc / (pr + rc) if pr + rc else 0.0, 'support': ng}
+    return out
+
+
+# --------------------------------------------------------------------------- ONNX export
+def export_onnx(model: Tagger, path: Path, opset: int) -> None:
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+
+    h = model.lstm.hidden_size
+
+    def reorder(w: np.ndarray) -> np.ndarray:  # torch i,f,g,o -> onnx i,o,f,c
+        i, f, g, o = np.split(w, 4, axis=0)
+        return np.concatenate([i, o, f, g], axis=0)
+
+    sd = {k: v.detach().cpu().numpy().astype(np.float32) for k, v in model.state_dict().items()}
+    w = np.stack([reorder(sd['lstm.weight_ih_l0']), reorder(sd['lstm.weight_ih_l0_reverse'])])
+    r = np.stack([reorder(sd['lstm.weight_hh_l0']), reorder(sd['lstm.weight_hh_l0_reverse'])])
+    b = np.stack(
+        [
+            np.concatenate([reorder(sd['lstm.bias_ih_l0']), reorder(sd['lstm.bias_hh_l0'])]),
+            np.concatenate([reorder(sd['lstm.bias_ih_l0_reverse']), reorder(sd['lstm.bias_hh_l0_reverse'])]),
+        ]
+    )
+    inits = [
+        numpy_helper.from_array(sd['char_emb.weight'], 'char_emb'),
+        numpy_helper.from_array(sd['bi_emb.weight'], 'bigram_emb'),
+        numpy_helper.from_array(w, 'lstm_W'),
+        numpy_helper.from_array(r, 'lstm_R'),
+        numpy_helper.from_array(b, 'lstm_B'),
+        numpy_helper.from_array(sd['head_main.weight'].T.copy(), 'main_W'),
+        numpy_helper.from_array(sd['head_main.bias'], 'main_b'),
+        numpy_helper.from_array(sd['head_sym.weight'].T.copy(), 'sym_W'),
+        numpy_helper.from_array(sd['head_sym.bias'], 'sym_b'),
+        numpy_helper.from_array(np.array([0, 0, -1], dtype=np.int64), 'shape_bt_'),
+    ]
+    nodes = [
+        helper.make_node('Gather', ['char_emb', 'chars'], ['e_c']),
+        helper.make_node('Gather', ['bigram_emb', 'bigrams_left'], ['e_l']),
+        helper.make_node('Gather', ['bigram_emb', 'bigrams_right'], ['e_r']),
+        helper.make_node('Concat', ['e_c', 'e_l', 'e_r'], ['x_btd'], axis=2),
+        helper.make_node('Transpose', ['x_btd'], ['x_tbd'], perm=[1, 0, 2]),
+        helper.make_node(
+            'LSTM', ['x_tbd', 'lstm_W', 'lstm_R', 'lstm_B', 'lengths'], ['y'], direction='bidirectional', hidden_size=h
+        ),
+        helper.make_node('Transpose', ['y'], ['y_bt2h'], perm=[2, 0, 1, 3]),
+        helper.make_node('Reshape', ['y_bt2h', 'shape_bt_'], ['hid']),
+        helper.make_node('MatMul', ['hid', 'main_W'], ['main_mm']),
+        helper.make_node('Add', ['main_mm', 'main_b'], ['emissions']),
+        helper.make_node('MatMul', ['hid', 'sym_W'], ['sym_mm']),
+        helper.make_node('Add', ['sym_mm', 'sym_b'], ['symptom_emissions']),
+    ]
+    k_main = sd['head_main.bias'].shape[0]
+    k_sym = sd['head_sym.bias'].shape[0]
+    graph = helper.make_graph(
+        nodes,
+        'yijian_ner_bilstm',
+        [
+            helper.make_tensor_value_info('chars', TensorProto.INT64, ['batch', 'time']),
+            helper.make_tensor_value_info('bigrams_left', TensorProto.INT64, ['batch', 'time']),
+            helper.make_tensor_value_info('bigrams_right', TensorProto.INT64, ['batch', 'time']),
+            helper.make_tensor_value_info('lengths', TensorProto.INT32, ['batch']),
+        ],
+        [
+            helper.make_tensor_value_info('emissions', TensorProto.FLOAT, ['batch', 'time', k_main]),
+            helper.make_tensor_value_info('symptom_emissions', TensorProto.FLOAT, ['batch', 'time', k_sym]),
+        ],
+        inits,
+    )
+    m = helper.make_model(graph, opset_imports=[helper.make_opsetid('', opset)], producer_name='yijian-train')
+    m.ir_version = 8
+    onnx.checker.check_model(m)
+    onnx.save(m, str(path))
+
+
+def train(model, args, main_data, sym_data, dev, cidx, bidx, rng, cache):
+    opt = torch.optim.Adam(model.parameters(), lr=args.lr)
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda ep: 1.0 / (1.0 + 0.05 * ep))
+    best_f1, best_state, best_epoch = -1.0, None, -1
+    history = []
+    t0 = time.time()
+    for epoch in range(args.epochs):
+        te = time.time()
+        sym_take = rng.sample(sym_data, int(len(sym_data) * args.sym_weight))
+        jobs = [('main', b) for b in batches(main_data, args.batch_size, rng)]
+        jobs += [('sym', b) for b in batches(sym_take, args.batch_size, rng)]
+        rng.shuffle(jobs)
+        total = 0.0
+        for head, items in jobs:
+            chars_t, bl, br, tags, mask, lengths = make_batch(items)
+            hid = model.encode(chars_t, bl, br, lengths)
+            if head == 'main':
+                loss = model.crf_main.nll(model.head_main(hid), tags, mask)
+            else:
+                loss = model.crf_sym.nll(model.head_sym(hid), tags, mask)
+            loss = loss / len(items)
+            opt.zero_grad()
+            loss.backward()
+            nn.utils.clip_grad_norm_(model.parameters(), 5.0)
+            opt.step()
+            total += float(loss)
+        sched.step()
+        sc = score(dev, predict_records(model, dev, cidx, bidx))
+        f1 = sc['micro']['f1']
+        history.append(
+            {'epoch': epoch + 1, 'loss': total / len(jobs), 'dev_micro_f1': f1, 'minutes': round((time.time() - t0) / 60, 1)}
+        )
+        log(
+            f'epoch {epoch + 1}/{args.epochs} loss {total / len(jobs):.3f} dev P {sc["micro"]["precision"]:.4f} '
+            f'R {sc["micro"]["recall"]:.4f} F1 {f1:.4f} ({time.time() - te:.0f}s, total {(time.time() - t0) / 60:.1f} min)'
+        )
+        if f1 > best_f1:
+            best_f1, best_epoch = f1, epoch + 1
+            best_state = {k: v.clone() for k, v in model.state_dict().items()}
+            torch.save(best_state, cache / f'{args.run_name}.best.pt')
+        (cache / f'{args.run_name}.history.json').write_text(json.dumps(history))
+
+    return best_state, best_epoch, history
+
+
+def parse_history(log_path: Path) -> list[dict]:
+    """Epoch lines of a training log (or a history.json written by train())."""
+    if log_path.suffix == '.json':
+        return json.loads(log_path.read_text())
+    import re
+
+    out = []
+    for line in log_path.read_text(encoding='utf-8').splitlines():
+        m = re.search(r'epoch (\d+)/\d+ loss ([\d.]+) dev P [\d.]+ R [\d.]+ F1 ([\d.]+) .*total ([\d.]+) min', line)
+        if m:
+            out.append(
+                {
+                    'epoch': int(m.group(1)),
+                    'loss': float(m.group(2)),
+                    'dev_micro_f1': float(m.group(3)),
+                    'minutes': float(m.group(4)),
+                }
+            )
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument('--out', default=str(REPO / 'models/ner/1.0.0'))
+    ap.add_argument('--seed', type=int, default=20261129)
+    ap.add_argument('--epochs', type=int, default=20)
+    ap.add_argument('--batch-size', type=int, default=24)
+    ap.add_argument('--lr', type=float, default=2e-3)
+    ap.add_argument('--char-dim', type=int, default=64)
+    ap.add_argument('--bigram-dim', type=int, default=32)
+    ap.add_argument('--hidden', type=int, default=64)
+    ap.add_argument('--dropout', type=float, default=0.35)
+    ap.add_argument('--bigram-min-count', type=int, default=2)
+    ap.add_argument('--sym-weight', type=float, default=0.5, help='share of CCKS 2017 chunks used per epoch')
+    ap.add_argument('--no-pretrain', action='store_true')
+    ap.add_argument('--opset', type=int, default=15)
+    ap.add_argument('--smoke', action='store_true', help='tiny run to check the pipeline (not for shipping)')
+    ap.add_argument(
+        '--export-only',
+        metavar='CHECKPOINT',
+        help='skip training: load this checkpoint (e.g. models/ner/train/.cache/best.pt) and write the artifacts. The '
+        'learning-rate schedule does not depend on --epochs, so the best.pt of a run stopped after N epochs is the one '
+        '--epochs N would produce.',
+    )
+    ap.add_argument('--history-from', metavar='LOG', help='with --export-only: training log or history.json to report')
+    ap.add_argument('--limit-unlabeled-mb', type=float, default=20.0)
+    args = ap.parse_args()
+
+    torch.set_num_threads(1)
+    torch.manual_seed(args.seed)
+    random.seed(args.seed)
+    np_rng = np.random.default_rng(args.seed)
+    rng = random.Random(args.seed)
+
+    shared = shared_dir()
+    corpora = shared / 'corpora'
+    if not corpora.is_dir():
+        sys.exit(f'corpora not found at {corpora} (set YIJIAN_SHARED_DIR)')
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    cache = HERE / '.cache'
+    cache.mkdir(exist_ok=True)
+
+    c19 = read_jsonl(corpora / 'ccks2019/train.jsonl')
+    dev = [r for i, r in enumerate(c19) if (i + 1) % 10 == 0]
+    train19 = [r for i, r in enumerate(c19) if (i + 1) % 10 != 0]
+    dup = set((corpora / 'ccks2020/ids_also_in_ccks2019_train.txt').read_text().split())
+    c20 = [r for r in read_jsonl(corpora / 'ccks2020/train.jsonl') if r['id'] not in dup]
+    c17 = read_jsonl(corpora / 'ccks2017/train.jsonl')
+    if args.smoke:
+        train19, dev, c20, c17 = train19[:40], dev[:10], c20[:10], c17[:40]
+    log(f'ccks2019 train {len(train19)}, dev {len(dev)}, ccks2020 new {len(c20)}, ccks2017 {len(c17)}')
+    dev_texts = {r['text'] for r in dev}
+    leak = [r['id'] for r in train19 + c20 if r['text'] in dev_texts]
+    if leak:
+        log(f'  dropping {len(leak)} training records whose text equals a dev text: {leak}')
+        train19 = [r for r in train19 if r['text'] not in dev_texts]
+        c20 = [r for r in c20 if r['text'] not in dev_texts]
+
+    main_labels = bioes_labels(MAIN_TYPES)
+    sym_labels = bioes_labels(SYM_TYPES)
+    main_chunks = make_chunks(train19 + c20, CCKS2019_MAP, main_labels)
+    sym_chunks = make_chunks(c17, CCKS2017_MAP, sym_labels)
+    log(f'chunks: main {len(main_chunks)}, symptom {len(sym_chunks)}')
+
+    chars, bis = build_vocab([t for t, _ in main_chunks + sym_chunks], args.bigram_min_count)
+    cidx = {c: i for i, c in enumerate(chars)}
+    bidx = {b: i for i, b in enumerate(bis)}
+    log(f'vocab: {len(chars)} chars, {len(bis)} bigrams')
+
+    model = Tagger(len(chars), len(bis), args.char_dim, args.bigram_dim, args.hidden, args.dropout)
+    if not args.no_pretrain:
+        texts = [normalize(r['text']) for r in train19 + c20 + c17]
+        budget = int(args.limit_unlabeled_mb * 1e6)
+        used = 0
+        unl = shared / 'unlabeled'
+        for f in sorted(unl.glob('*.txt')) if unl.is_dir() else []:
+            with open(f, encoding='utf-8') as fh:
+                for line in fh:
+                    if used >= (budget if not args.smoke else 200_000):
+                        break
+                    texts.append(normalize(line.rstrip('\n')))
+                    used += len(line)
+        log(f'pre-training char embeddings (PPMI) on {len(texts)} texts')
+        emb = ppmi_char_embeddings(chars, texts, args.char_dim, 2, np_rng)
+        model.char_emb.weight.data.copy_(torch.from_numpy(emb))
+
+    main_data = [(*encode_chunk(t, cidx, bidx), tags) for t, tags in main_chunks]
+    sym_data = [(*encode_chunk(t, cidx, bidx), tags) for t, tags in sym_chunks]
+
+    args.run_name = out.name
+    if args.export_only:
+        best_state = torch.load(args.export_only)
+        history = parse_history(Path(args.history_from)) if args.history_from else []
+        best_epoch = max(history, key=lambda h: h['dev_micro_f1'])['epoch'] if history else -1
+        args.epochs = len(history) or args.epochs
+    else:
+        best_state, best_epoch, history = train(model, args, main_data, sym_data, dev, cidx, bidx, rng, cache)
+
+    assert best_state is not None
+    model.load_state_dict(best_state)
+    model.eval()
+    final = score(dev, predict_records(model, dev, cidx, bidx))
+    model.eval()  # predict_records switches back to train mode
+    log(f'best epoch {best_epoch}: dev micro F1 {final["micro"]["f1"]:.4f}')
+
+    # ---- artifacts
+    export_onnx(model, out / 'model.onnx', args.opset)
+    (out / 'vocab.json').write_text(
+        json.dumps({'chars': chars, 'bigrams': bis, 'bos': BOS, 'eos': EOS, 'pad': PAD, 'unk': UNK}, ensure_ascii=False),
+        encoding='utf-8',
+    )
+
+    def crf_json(crf: Crf) -> dict:
+        return {
+            'transitions': crf.trans.detach().numpy().round(6).tolist(),
+            'start': crf.start.detach().numpy().round(6).tolist(),
+            'end': crf.end.detach().numpy().round(6).tolist(),
+        }
+
+    (out / 'labels.json').write_text(
+        json.dumps(
+            {
+                'scheme': 'BIOES',
+                'heads': [
+                    {'output': 'emissions', 'labels': main_labels},
+                    {'output': 'symptom_emissions', 'labels': sym_labels},
+                ],
+                'mapping': {'ccks2019': CCKS2019_MAP, 'ccks2017': CCKS2017_MAP},
+            },
+            ensure_ascii=False,
+            indent=1,
+        ),
+        encoding='utf-8',
+    )
+    (out / 'crf.json').write_text(
+        json.dumps({'emissions': crf_json(model.crf_main), 'symptom_emissions': crf_json(model.crf_sym)}), encoding='utf-8'
+    )
+    # parity fixture for the TypeScript side (our own sentence, not corpus text)
+    sample = '患者3月前因直肠癌于我院行直肠癌根治术，术后予奥沙利铂化疗，复查CT示肝脏多发转移，血常规未见异常，诉腹痛、恶心。'
+    ns = normalize(sample)
+    c, l, r_ = encode_chunk(ns, cidx, bidx)
+    with torch.no_grad():
+        chars_t, bl, br, _, mask, lengths = make_batch([(c, l, r_, [0] * len(c))])
+        hid = model.encode(chars_t, bl, br, lengths)
+        em = model.head_main(hid)[0].numpy()
+        es = model.head_sym(hid)[0].numpy()
+        path = model.crf_main.decode(model.head_main(hid), mask)[0]
+        spath = model.crf_sym.decode(model.head_sym(hid), mask)[0]
+    meta = {
+        'name': 'yijian-cner-bilstm-crf',
+        'version': out.name,
+        'created_by': 'models/ner/train/train.py',
+        'args': vars(args),
+        'max_len': MAX_LEN,
+        'normalization': 'fullwidth->halfwidth, U+3000/NBSP/TAB->space, A-Z->a-z, 0-9->0 (one code unit each)',
+        'train_records': {'ccks2019': len(train19), 'ccks2020_new': len(c20), 'ccks2017': len(c17)},
+        'dev': {'split': 'ccks2019 train records whose 1-based line number is a multiple of 10', 'records': len(dev)},
+        'best_epoch': best_epoch,
+        'dev_scores': final,
+        'history': history,
+        'train_minutes': history[-1]['minutes'] if history else None,
+        'parity': {
+            'text': sample,
+            'emissions_row0': em[0].round(5).tolist(),
+            'emissions_last': em[-1].round(5).tolist(),
+            'symptom_emissions_row0': es[0].round(5).tolist(),
+            'main_path': [main_labels[x] for x in path],
+            'symptom_path': [sym_labels[x] for x in spath],
+        },
+    }
+    (out / 'training.json').write_text(json.dumps(meta, ensure_ascii=False, indent=1), encoding='utf-8')
+    digest = hashlib.sha256((out / 'model.onnx').read_bytes()).hexdigest()
+    log(f'wrote {out} (model.onnx sha256 {digest[:16]}, {(out / "model.onnx").stat().st_size / 1e6:.2f} MB)')
+
+
+if __name__ == '__main__':
+    main()
