@@ -330,6 +330,28 @@ export async function buildFacts(record: PatientRecord, input: BuildFactsInput):
   for (const { documentId, annotation } of input.annotations ?? []) {
     if (!docIds.has(documentId) && record.documents.some((d) => d.id === documentId)) continue;
     const text = annotation.text;
+    const doc = record.documents.find((d) => d.id === documentId);
+    const docTime = doc ? (doc.eventTime ?? doc.createdTime) : undefined;
+    for (const v of annotation.vitals) {
+      const provenance: Evidence = {
+        kind: 'text',
+        ref: documentId,
+        documentId,
+        span: { start: v.start, end: v.end },
+        text: `文本生命体征「${v.text}」`,
+      };
+      const parts: [string, number | undefined, string][] =
+        v.kind === 'bloodPressure'
+          ? [
+              ['systolicBP', v.systolic ?? v.value, 'mmHg'],
+              ['diastolicBP', v.diastolic, 'mmHg'],
+            ]
+          : [[v.kind, v.value, v.unit]];
+      for (const [kind, value, unit] of parts) {
+        if (value === undefined) continue;
+        vitals.push({ kind, value, numeric: value, unit, ...(docTime ? { time: docTime } : {}), provenance });
+      }
+    }
     for (const m of annotation.mentions) {
       const status = STATUS_OF[m.assertion.status] ?? 'present';
       if (m.type === 'disease' || m.type === 'symptom') {
@@ -364,7 +386,6 @@ export async function buildFacts(record: PatientRecord, input: BuildFactsInput):
         const key = labKey(m.text);
         const unit = typeof attrs.unit === 'string' ? attrs.unit : undefined;
         const numeric = key ? labNumeric(key, value, unit) : undefined;
-        const doc = record.documents.find((d) => d.id === documentId);
         labs.push({
           id: `${documentId}:${m.start}`,
           ...(key ? { key } : {}),

@@ -1,4 +1,5 @@
+import { checkCommand } from './check.js';
 import type { Command } from './types.js';
 
 /** Every CLI command group; one line each. */
-export const commands: Command[] = [];
+export const commands: Command[] = [checkCommand];
