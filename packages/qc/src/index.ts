@@ -1,1 +1,37 @@
-export {};
+export {
+  parseRuleFile,
+  type ResolvedRule,
+  type RuleSpec,
+  ruleCatalog,
+  ruleFileSchema,
+  ruleSpecSchema,
+} from './catalog.js';
+export {
+  type CodeTable,
+  type CodeTableEntry,
+  createCodeTable,
+  loadCodeTableCsv,
+  loadDemoCodeTable,
+  mergeCodeTables,
+  parseCodeTableCsv,
+} from './code-table.js';
+export {
+  DEFAULT_QC_CONFIG,
+  parseQcConfig,
+  type QcConfig,
+  type QcConfigInput,
+  qcConfigSchema,
+} from './config.js';
+export {
+  asRecord,
+  type DocumentAnnotation,
+  evaluateFrontPage,
+  evaluateRecord,
+  type FrontPageOptions,
+  type RecordQcInput,
+} from './evaluate.js';
+export { generateQcFixtures, type QcFixture } from './fixtures/generate.js';
+export { REQUIRED_FIELDS } from './front-page.js';
+export { type IdNumberInfo, idCheckCharacter, parseIdNumber } from './id-number.js';
+export { scoreFindings } from './score.js';
+export type { Evidence, Finding, Grade, QcCategory, QcResult, Severity, Suggestion } from './types.js';

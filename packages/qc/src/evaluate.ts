@@ -1,0 +1,101 @@
+import { type PatientRecord, type PatientRecordInput, parseRecord } from '@yijian/emr';
+import type { CodeTable } from './code-table.js';
+import { runCompletenessChecks, type SectionsDetected } from './completeness.js';
+import { parseQcConfig, type QcConfig, type QcConfigInput } from './config.js';
+import { FindingCollector } from './findings.js';
+import { runFrontPageChecks } from './front-page.js';
+import { scoreFindings } from './score.js';
+import { runTimelinessChecks } from './timeliness.js';
+import type { Finding, QcResult } from './types.js';
+
+/** A document's NER annotation; only `sections[].name` is read by the completeness checks. */
+export interface DocumentAnnotation {
+  documentId: string;
+  annotation: { sections?: readonly { name: string }[] } & Record<string, unknown>;
+}
+
+export interface FrontPageOptions {
+  codeTable?: CodeTable;
+  config?: QcConfigInput | QcConfig;
+}
+
+export interface RecordQcInput {
+  /** Patient facts from @yijian/rules buildFacts (used by the consistency checks). */
+  facts?: unknown;
+  /** NER annotations of the record's documents. */
+  annotations?: readonly DocumentAnnotation[];
+  codeTable?: CodeTable;
+  config?: QcConfigInput | QcConfig;
+  /** Review time: documents not yet due at this time are not reported missing. Default: final review. */
+  at?: string;
+}
+
+function isParsed(record: PatientRecord | PatientRecordInput): record is PatientRecord {
+  const r = record as PatientRecord;
+  return (
+    typeof r === 'object' &&
+    r !== null &&
+    Array.isArray(r.documents) &&
+    Array.isArray(r.allergies) &&
+    Array.isArray(r.procedures) &&
+    Array.isArray(r.medications) &&
+    Array.isArray(r.diagnoses)
+  );
+}
+
+/** Accept a validated record as is; validate anything else (throws CDSS_ERR_INVALID_RECORD). */
+export function asRecord(record: PatientRecord | PatientRecordInput): PatientRecord {
+  return isParsed(record) ? record : parseRecord(record);
+}
+
+const configCache = new WeakMap<object, QcConfig>();
+function resolveConfig(config: QcConfigInput | QcConfig | undefined): QcConfig {
+  if (config === undefined) return DEFAULT;
+  const hit = configCache.get(config);
+  if (hit) return hit;
+  const parsed = parseQcConfig(config);
+  configCache.set(config, parsed);
+  return parsed;
+}
+const DEFAULT = parseQcConfig({});
+
+/** 病案首页 QC (qc-standards.md §1.5–§1.7): findings for the record's front page. */
+export function evaluateFrontPage(
+  record: PatientRecord | PatientRecordInput,
+  options: FrontPageOptions = {},
+): Finding[] {
+  const r = asRecord(record);
+  const config = resolveConfig(options.config);
+  const collector = new FindingCollector(r.id, config, r.frontPage);
+  runFrontPageChecks(r, options.codeTable, config, collector.emit);
+  return collector.findings;
+}
+
+/** Whole-record QC: front page, timeliness, completeness (and consistency when annotations are given). */
+export function evaluateRecord(
+  record: PatientRecord | PatientRecordInput,
+  input: RecordQcInput = {},
+): QcResult {
+  const r = asRecord(record);
+  const config = resolveConfig(input.config);
+  const collector = new FindingCollector(r.id, config, r.frontPage);
+  runFrontPageChecks(r, input.codeTable, config, collector.emit);
+  runTimelinessChecks(r, config, collector.emit);
+  const sections = sectionsFromAnnotations(input.annotations);
+  runCompletenessChecks(r, config, collector.emit, {
+    ...(input.at ? { at: input.at } : {}),
+    ...(sections ? { sections } : {}),
+  });
+  const { score, grade } = scoreFindings(collector.findings, config);
+  return { recordId: r.id, findings: collector.findings, score, grade };
+}
+
+function sectionsFromAnnotations(
+  annotations: readonly DocumentAnnotation[] | undefined,
+): SectionsDetected | undefined {
+  if (!annotations?.length) return undefined;
+  const map = new Map<string, Set<string>>();
+  for (const a of annotations)
+    map.set(a.documentId, new Set((a.annotation.sections ?? []).map((s) => s.name)));
+  return { get: (id) => map.get(id) };
+}

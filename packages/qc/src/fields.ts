@@ -1,0 +1,62 @@
+import { type FrontPage, frontPageField } from '@yijian/emr';
+import type { Evidence } from './types.js';
+
+/** Blank as the front page writes it: missing, empty, whitespace or the placeholder "-". */
+export function isBlank(value: unknown): boolean {
+  if (value === undefined || value === null) return true;
+  if (typeof value === 'string') {
+    const t = value.trim();
+    return t === '' || t === '-' || t === '—' || t === '－';
+  }
+  if (Array.isArray(value)) return value.length === 0;
+  return false;
+}
+
+/** Read `procedures[1].code` style paths from a front page. */
+export function getPath(root: unknown, path: string): unknown {
+  let cur: unknown = root;
+  let i = 0;
+  while (i < path.length && cur !== undefined && cur !== null) {
+    if (path[i] === '.') i++;
+    if (path[i] === '[') {
+      const end = path.indexOf(']', i);
+      cur = (cur as unknown[])[Number(path.slice(i + 1, end))];
+      i = end + 1;
+      continue;
+    }
+    let j = i;
+    while (j < path.length && path[j] !== '.' && path[j] !== '[') j++;
+    cur = (cur as Record<string, unknown>)[path.slice(i, j)];
+    i = j;
+  }
+  return cur;
+}
+
+/** Label with official code, e.g. `证件号码(A20)`. */
+export function fieldLabel(path: string): string {
+  const f = frontPageField(path);
+  return f ? `${f.label}(${f.code})` : path;
+}
+
+function show(value: unknown): string {
+  if (value === undefined || value === null) return '（空）';
+  if (typeof value === 'string') return value.trim() === '' ? '（空）' : value;
+  return JSON.stringify(value);
+}
+
+/** Evidence naming a front-page field: its path, official field code, label and value. */
+export function fieldEvidence(fp: FrontPage | undefined, path: string): Evidence {
+  const f = frontPageField(path);
+  const value = fp ? getPath(fp, path) : undefined;
+  return {
+    kind: 'field',
+    ref: `frontPage.${path}`,
+    text: `${f ? `${f.label}(${f.code})` : path}：${show(value)}`,
+    data: {
+      path: `frontPage.${path}`,
+      fieldCode: f?.code ?? null,
+      label: f?.label ?? path,
+      value: value ?? null,
+    },
+  };
+}
