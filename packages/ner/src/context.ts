@@ -95,6 +95,7 @@ interface CompiledRule {
   distributes: boolean;
   typeMask: number;
   terminatesMask: number;
+  dominant: boolean;
 }
 
 interface Cue {
@@ -114,6 +115,17 @@ interface Scope {
   end: number;
   cue: Cue;
   rule: CompiledRule;
+}
+
+/** A numbered list item starts at `i`: 2. 2、 2) (2) — used to end scopes in 1.肺炎 2.肺癌？ */
+function startsListItem(folded: string, i: number): boolean {
+  let j = i;
+  if (folded.charCodeAt(j) === 40) j++;
+  const d0 = j;
+  while (j < folded.length && j - d0 < 2 && folded.charCodeAt(j) >= 48 && folded.charCodeAt(j) <= 57) j++;
+  if (j === d0) return false;
+  const c = folded.charCodeAt(j);
+  return c === 46 || c === 0x3001 || c === 41;
 }
 
 const CLAUSE = 1;
@@ -175,12 +187,13 @@ export function createContextEngine(options: ContextOptions = {}): ContextEngine
       dir,
       status: r.status ?? 'present',
       statusBit: r.status ? STATUS_BIT.get(r.status)! : 0,
-      rank: r.status ? (rankOf.get(r.status) ?? 99) : 99,
+      rank: r.dominant ? -1 : r.status ? (rankOf.get(r.status) ?? 99) : 99,
       sentenceScope: r.scope === 'sentence',
       maxScope: r.maxScope,
       distributes: r.distributes,
       typeMask: typeMaskOf(r.types),
       terminatesMask,
+      dominant: r.dominant,
     };
     for (const literal of r.literals) {
       const key = folder.fold(literal);
@@ -287,15 +300,7 @@ export function createContextEngine(options: ContextOptions = {}): ContextEngine
           let k = cue.end;
           // 考虑：肺炎 — a colon right after a forward cue introduces what it modifies.
           if (k < limit && folded.charCodeAt(k) === 58) k++;
-          while (k < limit) {
-            const cls = charClass[folded.charCodeAt(k)]!;
-            if (
-              cls !== 0 &&
-              (cls & SENTENCE || (cls & CLAUSE && !rule.sentenceScope) || (cls & LIST && !rule.distributes))
-            )
-              break;
-            k++;
-          }
+          while (k < limit && !endsScope(folded, k, rule)) k++;
           for (let cj = ci + 1; cj < cues.length; cj++) {
             const other = cues[cj]!;
             if (other.start >= k) break;
@@ -309,15 +314,7 @@ export function createContextEngine(options: ContextOptions = {}): ContextEngine
         if (rule.dir & DIR_BACKWARD) {
           const limit = Math.max(lo, cue.start - rule.maxScope);
           let k = cue.start;
-          while (k > limit) {
-            const cls = charClass[folded.charCodeAt(k - 1)]!;
-            if (
-              cls !== 0 &&
-              (cls & SENTENCE || (cls & CLAUSE && !rule.sentenceScope) || (cls & LIST && !rule.distributes))
-            )
-              break;
-            k--;
-          }
+          while (k > limit && !endsScope(folded, k - 1, rule)) k--;
           for (let cj = ci - 1; cj >= 0; cj--) {
             const other = cues[cj]!;
             if (other.end <= k) break;
@@ -334,10 +331,23 @@ export function createContextEngine(options: ContextOptions = {}): ContextEngine
     return out.sort((a, b) => a.start - b.start || a.end - b.end);
   }
 
+  /** Whether the character at `k` ends the scope of `rule` (a boundary, or a space before a numbered item). */
+  function endsScope(folded: string, k: number, rule: CompiledRule): boolean {
+    const c = folded.charCodeAt(k);
+    const cls = charClass[c]!;
+    if (cls !== 0) {
+      if (cls & SENTENCE) return true;
+      if (cls & CLAUSE && !rule.sentenceScope) return true;
+      if (cls & LIST && !rule.distributes) return true;
+      return false;
+    }
+    return c === 32 && startsListItem(folded, k + 1);
+  }
+
   /** Whether cue `other` ends the scope of `rule`. */
   function stops(rule: CompiledRule, other: Cue): boolean {
     if (other.terminatesMask & rule.statusBit) return true;
-    if ((rule.statusBit & POLARITY) === 0) return false;
+    if ((rule.statusBit & POLARITY) === 0 || rule.dominant) return false;
     const otherPolarity = other.statusMask & POLARITY;
     return (
       otherPolarity !== 0 &&

@@ -68,6 +68,11 @@ export const contextRuleSchema = z
     distributes: z.boolean().default(true),
     /** Mention types the cue applies to (all when absent). */
     types: z.array(mentionType).min(1).optional(),
+    /**
+     * A dominant cue's status beats the priority order and its scope is only ended by boundaries
+     * and terminate cues: 若血小板下降，停用肝素 is hypothetical, not negated.
+     */
+    dominant: z.boolean().default(false),
     /** For terminate cues: the statuses whose scope they end (all when absent). */
     terminates: z.array(cueStatus).min(1).optional(),
   })
