@@ -102,7 +102,7 @@ function documentedScore(
       const time = d.time ? toEpochMs(d.time) : 0;
       if (!best || time >= best.time)
         best = {
-          value: Number(m[1]),
+          value: Number(m[m.length - 1]),
           time,
           evidence: {
             kind: 'text',
