@@ -19,6 +19,8 @@ export const ruleSpecSchema = z.strictObject({
   deduction: z.number().min(0).max(100),
   /** 单项否决: the record grades 丙 while such a finding stands. */
   veto: z.boolean().default(false),
+  /** Local rules ship switched off; a hospital opts in with QcConfig.enabledRules. */
+  enabled: z.boolean().default(true),
   /** The clause the rule implements, quoted or paraphrased, with its section in qc-standards.md. */
   clause: z.string().min(1),
   /** Key into the file's `sources`. */

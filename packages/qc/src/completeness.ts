@@ -1,7 +1,7 @@
 import { type DocumentType, type PatientRecord, toEpochMs } from '@yijian/emr';
 import type { QcConfig } from './config.js';
 import type { Emit } from './findings.js';
-import { isOperation } from './front-page.js';
+import { isLocalAnesthesia, isMajorOperation } from './front-page.js';
 import { missingSections, sectionText } from './sections.js';
 import { docEvidence, docsOfType, encounterTimes, operationEnds } from './timeliness.js';
 import type { Evidence } from './types.js';
@@ -36,7 +36,7 @@ export function runCompletenessChecks(
   const short24 = has('24小时内入出院记录', '24小时内入院死亡记录');
   const died = !Number.isNaN(times.death);
 
-  const missing = (ruleId: string, doc: DocumentType, why: string, evidence: Evidence[]) => {
+  const missing = (ruleId: string, doc: string, why: string, evidence: Evidence[]) => {
     emit(ruleId, { evidence, params: { doc, why } });
   };
   const admEv: Evidence = {
@@ -83,31 +83,35 @@ export function runCompletenessChecks(
       missing('cp.doc.death-discussion', '死亡病例讨论记录', '患者死亡', [deathEv]);
   }
 
-  // Operations -> 手术记录 and 术后首次病程记录.
-  const fpOps = (record.frontPage?.procedures ?? [])
-    .map((p, i) => ({ p, i }))
-    .filter(({ p }) => isOperation(p));
-  const recordOps = record.procedures.map((p, i) => ({ p, i })).filter(({ p }) => p.surgeon);
-  const opEvidence: Evidence[] = [
-    ...fpOps.map(({ p, i }) => ({
+  // Operations -> 手术记录 and 术后首次病程记录; procedures under local anaesthesia -> 手术记录 or 有创诊疗操作记录.
+  const fpProcs = (record.frontPage?.procedures ?? []).map((p, i) => ({ p, i }));
+  const major = fpProcs.filter(({ p }) => isMajorOperation(p));
+  // Local-anaesthesia operations outside the delivery chapters (checked as if under general anaesthesia).
+  const local = fpProcs.filter(
+    ({ p }) =>
+      isLocalAnesthesia(p.anesthesiaMethod) && isMajorOperation({ ...p, anesthesiaMethod: '全身麻醉' }),
+  );
+  const procEvidence = (list: typeof fpProcs): Evidence[] =>
+    list.map(({ p, i }) => ({
       kind: 'field' as const,
       ref: `frontPage.procedures[${i}]`,
-      text: `手术：${p.name ?? p.code}（${p.date ?? ''}）`,
-    })),
-    ...recordOps.map(({ p, i }) => ({
-      kind: 'order' as const,
-      ref: `procedures[${i}]`,
-      text: `手术：${p.name}（${p.time ?? ''}）`,
-    })),
-  ];
-  if (opEvidence.length) {
-    const ends = operationEnds(record);
-    const lastEnd = ends.length ? ends[ends.length - 1]!.ms : Number.NaN;
-    const opDue = (hours: number) => Number.isNaN(lastEnd) || due(lastEnd, hours);
+      text: `手术操作：${p.name ?? p.code}（${p.code ?? ''}，${p.date ?? ''}，${p.anesthesiaMethod ?? ''}）`,
+    }));
+  const ends = operationEnds(record);
+  const lastEnd = ends.length ? ends[ends.length - 1]!.ms : Number.NaN;
+  const opDue = (hours: number) => Number.isNaN(lastEnd) || due(lastEnd, hours);
+  if (major.length) {
     if (!has('手术记录') && opDue(t.operationRecordHours))
-      missing('cp.doc.operation-record', '手术记录', '有手术', opEvidence);
+      missing('cp.doc.operation-record', '手术记录', '有手术', procEvidence(major));
     if (!has('术后首次病程记录') && opDue(t.postOpNoteHours))
-      missing('cp.doc.post-op-note', '术后首次病程记录', '有手术', opEvidence);
+      missing('cp.doc.post-op-note', '术后首次病程记录', '有手术', procEvidence(major));
+  } else if (local.length && !has('手术记录', '有创诊疗操作记录') && opDue(t.operationRecordHours)) {
+    missing(
+      'cp.doc.operation-record',
+      '手术记录或有创诊疗操作记录',
+      '有局部麻醉下的手术操作',
+      procEvidence(local),
+    );
   }
 
   // Transfusion -> 输血记录.

@@ -8,6 +8,8 @@ import { z } from 'zod';
 export const qcConfigSchema = z.strictObject({
   /** Rule ids to switch off. */
   disabledRules: z.array(z.string()).default([]),
+  /** Rules shipped switched off (local rules such as cp.doc.critical-notice) to switch on. */
+  enabledRules: z.array(z.string()).default([]),
   /** Per-rule overrides of severity, deduction and veto. */
   overrides: z
     .record(

@@ -57,9 +57,10 @@ export class FindingCollector {
   ) {}
 
   readonly emit: Emit = (ruleId, hit = {}) => {
-    if (this.config.disabledRules.includes(ruleId)) return;
     const rule = this.catalog.get(ruleId);
     if (!rule) throw new Error(`QC check emitted unknown rule id ${ruleId}`);
+    if (this.config.disabledRules.includes(ruleId)) return;
+    if (!rule.enabled && !this.config.enabledRules.includes(ruleId)) return;
     this.findings.push(this.build(rule, hit));
   };
 

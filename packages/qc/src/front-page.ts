@@ -212,6 +212,28 @@ export function isOperation(p: {
   return !isBlank(p.level) && !isBlank(p.anesthesiaMethod) && !Number.isNaN(ch) && ch <= 86;
 }
 
+const LOCAL_ANESTHESIA = /局部|局麻|表面麻醉|浸润麻醉|^0?[6-9]$/;
+
+/** Local, topical or infiltration anaesthesia: given by the operator, no anaesthetist's fee. */
+export function isLocalAnesthesia(method: string | undefined): boolean {
+  return !isBlank(method) && LOCAL_ANESTHESIA.test(str(method));
+}
+
+/**
+ * An operation under regional or general anaesthesia outside the delivery chapters 72–73 (forceps, vacuum,
+ * episiotomy are written up in the delivery record): it needs a 手术记录, a 术后首次病程记录 and an
+ * incision grade.
+ */
+export function isMajorOperation(p: {
+  code?: string | undefined;
+  level?: string | undefined;
+  anesthesiaMethod?: string | undefined;
+}): boolean {
+  if (!isOperation(p) || isLocalAnesthesia(p.anesthesiaMethod)) return false;
+  const ch = procedureChapter(str(p.code));
+  return ch !== 72 && ch !== 73;
+}
+
 // --- checks ----------------------------------------------------------------------------------------------
 
 function checkRequired({ fp, emit }: FrontPageContext): void {
@@ -731,7 +753,7 @@ function checkProcedures({ fp, emit }: FrontPageContext): void {
         },
       });
     }
-    if (!isBlank(p.anesthesiaMethod)) {
+    if (!isBlank(p.anesthesiaMethod) && !isLocalAnesthesia(p.anesthesiaMethod)) {
       if (isBlank(p.anesthesiologist))
         emit('fp.procedure.anesthesia', {
           fields: [`procedures[${i}].anesthesiaMethod`, `procedures[${i}].anesthesiologist`],
@@ -744,7 +766,7 @@ function checkProcedures({ fp, emit }: FrontPageContext): void {
           key: 'fee',
         });
     }
-    if (isOperation(p) && isBlank(p.incisionHealing))
+    if (isMajorOperation(p) && isBlank(p.incisionHealing))
       emit('fp.procedure.incision', {
         fields: [`procedures[${i}].incisionHealing`, `procedures[${i}].level`],
         params: { n: i + 1, code: str(p.code) },

@@ -1,4 +1,11 @@
-import { type ClinicalDocument, type DocumentType, type PatientRecord, toEpochMs } from '@yijian/emr';
+import {
+  type ClinicalDocument,
+  type DocumentType,
+  daysBetweenDates,
+  localDate,
+  type PatientRecord,
+  toEpochMs,
+} from '@yijian/emr';
 import type { QcConfig } from './config.js';
 import type { Emit } from './findings.js';
 import type { Evidence } from './types.js';
@@ -207,23 +214,24 @@ const PROGRESS_TYPES: DocumentType[] = [
   '疑难病例讨论记录',
 ];
 
-/** 日常病程记录: 病危 at least daily, 病重 every 2 days, otherwise every 3 days. */
+/**
+ * 日常病程记录: 病危 at least once a calendar day, 病重 at least every 2 days, otherwise every 3 days. Days
+ * are counted on the local (CST) calendar, so notes on consecutive days satisfy "daily" whatever the hour.
+ */
 function checkProgressInterval(record: PatientRecord, config: QcConfig, emit: Emit): void {
   const notes = docsOfType(record, ...PROGRESS_TYPES);
   if (notes.length === 0) return;
   const level = record.encounter.condition ?? '一般';
   const limitDays = config.timeliness.progressNoteDays[level];
-  const stamps = notes
-    .map((d) => ({ doc: d, ms: toEpochMs(d.createdTime) }))
-    .filter((x) => !Number.isNaN(x.ms));
-  const limit = limitDays * 24 * HOUR;
+  const stamps = notes.map((d) => ({ doc: d, day: localDate(d.createdTime) })).filter((x) => x.day !== '');
   for (let i = 1; i < stamps.length; i++) {
     const a = stamps[i - 1]!;
     const b = stamps[i]!;
-    if (b.ms - a.ms > limit) {
+    const gap = daysBetweenDates(a.day, b.day);
+    if (gap > limitDays) {
       emit('tl.progress-interval', {
         evidence: [docEvidence(a.doc), docEvidence(b.doc)],
-        params: { level, gap: hoursText((b.ms - a.ms) / HOUR), limit: `${limitDays}天` },
+        params: { level, gap: `${gap}天`, limit: `${limitDays}天` },
       });
     }
   }
