@@ -413,6 +413,22 @@ describe('sample records (corpora/samples)', () => {
     }
   });
 
+  it('no two long-term orders of the same drug run at once unless duplicate therapy is planted', () => {
+    for (const s of samples) {
+      if (planted(s, 'duplicate-therapy').length > 0) continue;
+      const longTerm = s.record.medications.filter((m) => m.kind === 'long-term' && m.status !== 'cancelled');
+      for (const [i, a] of longTerm.entries()) {
+        for (const b of longTerm.slice(i + 1)) {
+          if (a.drugName !== b.drugName) continue;
+          expect(
+            overlaps(activeWindow(s.record, a), activeWindow(s.record, b)),
+            `${s.file} ${a.id} ${b.id}`,
+          ).toBe(false);
+        }
+      }
+    }
+  });
+
   it('critical lab flags are planted, never accidental', () => {
     for (const s of samples) {
       const criticalLabs = s.record.labs.filter((l) => l.flag === 'HH' || l.flag === 'LL').map((l) => l.id);
