@@ -15,6 +15,7 @@ import { parseArgs } from 'node:util';
 import {
   createOnnxTagger,
   defaultModelDir,
+  type EvaluationScheme,
   evaluateNer,
   type GoldDocument,
   parseGoldJsonl,
@@ -26,6 +27,9 @@ const { values } = parseArgs({
     repeat: { type: 'string', default: '5' },
     batch: { type: 'string', default: '64' },
     json: { type: 'boolean', default: false },
+    /** Score another gold file instead of the dev split (all its records), e.g. cmeee/train.jsonl. */
+    gold: { type: 'string' },
+    scheme: { type: 'string', default: 'ccks2019' },
   },
 });
 // Compiled to <repo>/.tmp/ner-model.js (so the relative import of packages/ner/dist resolves).
@@ -51,7 +55,11 @@ const loadMs = performance.now() - t0;
 
 let gold: GoldDocument[] | undefined;
 let texts: string[];
-if (existsSync(devPath)) {
+const scheme = values.scheme as EvaluationScheme;
+if (values.gold) {
+  gold = parseGoldJsonl(readFileSync(resolve(values.gold), 'utf8'));
+  texts = gold.map((d) => d.text);
+} else if (existsSync(devPath)) {
   gold = parseGoldJsonl(readFileSync(devPath, 'utf8')).filter((_, i) => (i + 1) % 10 === 0);
   texts = gold.map((d) => d.text);
 } else {
@@ -75,6 +83,7 @@ const rss = process.memoryUsage().rss;
 
 const result: Record<string, unknown> = {
   model: `${tagger.info.name}@${tagger.info.version}`,
+  node: process.versions.node,
   texts: texts.length,
   chars,
   loadMs: Math.round(loadMs),
@@ -84,11 +93,11 @@ const result: Record<string, unknown> = {
   rssBeforeLoadMb: Math.round(rss0 / 2 ** 20),
 };
 if (gold) {
-  const ev = await evaluateNer(gold, (t) => tagger.tag(t), 'ccks2019', {
+  const ev = await evaluateNer(gold, (t) => tagger.tag(t), scheme, {
     predictMany: (t) => tagger.tagMany(t),
   });
   result.dev = {
-    split: 'ccks2019 train, every 10th record',
+    split: values.gold ? `${values.gold} (${scheme})` : 'ccks2019 train, every 10th record',
     micro: ev.micro,
     perType: ev.perType,
   };
@@ -110,7 +119,8 @@ if (values.json) {
       micro: { precision: number; recall: number; f1: number };
       perType: Record<string, { precision: number; recall: number; f1: number; gold: number }>;
     };
-    console.log('\ndev split (strict)   P       R       F1      gold');
+    console.log(`\n${(result.dev as { split: string }).split}, strict`);
+    console.log('type                    P       R      F1  gold');
     for (const [type, s] of Object.entries(dev.perType)) {
       console.log(
         `${type.padEnd(18)} ${pct(s.precision).padStart(6)}  ${pct(s.recall).padStart(6)}  ${pct(s.f1).padStart(6)}  ${s.gold}`,

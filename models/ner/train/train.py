@@ -581,6 +581,120 @@ def parse_history(log_path: Path) -> list[dict]:
     return out
 
 
+def model_card(meta: dict, final: dict, digest: str, out: Path, bench: dict | None) -> str:
+    a = meta['args']
+    rows = '\n'.join(
+        f"| {t} | {final[t]['precision'] * 100:.2f} | {final[t]['recall'] * 100:.2f} | {final[t]['f1'] * 100:.2f} | {final[t]['support']} |"
+        for t in MAIN_TYPES + ['micro']
+    )
+    size = (out / 'model.onnx').stat().st_size / 1e6
+    if bench:
+        speed = (
+            f"Measured by `pnpm bench:ner` (Node {bench.get('node', '20')}, onnxruntime-node 1.30.0, one intra-op thread, "
+            f"batch 64, on the shared 2-core development machine while other jobs ran):\n\n"
+            f"| metric | value |\n|---|---:|\n"
+            f"| model load | {bench['loadMs']} ms |\n"
+            f"| characters / second, one core (whole path: normalise, chunk, ONNX, Viterbi, mentions) | {bench['charsPerSecondOneCore']:,} |\n"
+            f"| characters / CPU-second | {bench['charsPerCpuSecond']:,} |\n"
+            f"| resident memory after the run | {bench['rssMb']} MB |\n"
+        )
+    else:
+        speed = 'Run `pnpm bench:ner` to measure load time, characters per second on one core and memory.\n'
+    hist = ', '.join(f"{h['epoch']}: {h['dev_micro_f1'] * 100:.2f}" for h in meta['history'])
+    return f"""# Model card: {meta['name']} {meta['version']}
+
+Chinese clinical named-entity recogniser for EMR text (入院记录, 病程记录, 手术记录, 出院记录, pathology
+narrative). Character + bigram embeddings, one bidirectional LSTM ({a['hidden']} units per direction),
+two linear emission heads, CRF transitions decoded in TypeScript with BIOES constraints.
+Produced by `models/ner/train/train.py` (`pnpm train:ner`); runs in Node through `createOnnxTagger`
+of `@yijian/ner`. No Python at run time.
+
+## Files
+
+| file | what |
+|---|---|
+| `model.onnx` | emissions only, opset {a['opset']}, {size:.2f} MB, sha256 `{digest}`. Inputs `chars`, `bigrams_left`, `bigrams_right` (int64 [batch, time]), `lengths` (int32 [batch]); outputs `emissions` [batch, time, 25] and `symptom_emissions` [batch, time, 5] |
+| `vocab.json` | character and bigram vocabularies (index 0 = padding, 1 = unknown; bigram i = text[i-1..i] with `\\u0002`/`\\u0003` at the edges) |
+| `labels.json` | BIOES labels of each head and the corpus-label mapping |
+| `crf.json` | learned CRF transition, start and end scores per head (constraints are added at decode time) |
+| `training.json` | arguments, data counts, per-epoch dev scores, dev scores of the shipped weights, an export-parity sample |
+
+## Entity types and label mapping
+
+| our type | CCKS 2019 / 2020 label | CCKS 2017 label | head |
+|---|---|---|---|
+| disease | 疾病和诊断 | (not used) | emissions |
+| imaging | 影像检查 | (not used) | emissions |
+| lab | 实验室检验 | (not used) | emissions |
+| operation | 手术 | (not used) | emissions |
+| drug | 药物 | (not used) | emissions |
+| anatomy | 解剖部位 | (not used) | emissions |
+| symptom | (not annotated) | 症状和体征 | symptom_emissions |
+
+The two heads share the encoder and are decoded independently, so a symptom may overlap a CCKS 2019
+span (e.g. 腹痛 as symptom and 腹 as anatomy): CCKS 2019 nests anatomy inside findings, CCKS 2017
+annotates the whole finding. CCKS 2017's other labels (检查和检验, 治疗, 身体部位, 疾病和诊断) follow
+different guidelines and were not used.
+
+## Training data and its terms
+
+All from `../shared/corpora` (never committed to this repository):
+
+* CCKS 2019 task 1 (Yidu-S4K) train: {meta['train_records']['ccks2019']} records for training; the **dev split** is the
+  {meta['dev']['records']} records whose 1-based line number is a multiple of 10 (never trained on, used to pick the epoch).
+* CCKS 2020 task 3.1 (filtered): the {meta['train_records']['ccks2020_new']} records that are not copies of CCKS 2019 train
+  (ids in `ids_also_in_ccks2019_train.txt` dropped; the conversion already removed the CCKS 2019 test set).
+* CCKS 2017 CNER train: {meta['train_records']['ccks2017']} section documents, only 症状和体征 (symptom head); {int(a['sym_weight'] * 100)}% of them sampled per epoch.
+* Character embeddings initialised from PPMI statistics (window 2) over the training texts and the
+  first {a['limit_unlabeled_mb']:.0f} MB of `../shared/unlabeled` (medical Q&A and encyclopaedia text).
+
+**Terms.** The CCKS organisers state that these datasets are for CCKS evaluation use only (the
+CCKS 2019/2020 data was written and annotated by Yidu Cloud; CCKS 2017 by JIMU Cloud Health); the
+source repositories carry no licence, and the unlabelled text is for research only. These weights are
+derived from that data: treat them as a research and evaluation artifact. Before using the model in a
+product, retrain it on data you have the right to use (see below).
+
+## Dev-split scores (strict: exact span and type)
+
+Scores of the shipped weights on the dev split (the split also chose the epoch, so this is slightly
+optimistic; the CCKS 2019 official test set is held out elsewhere and was never seen here).
+Best epoch {meta['best_epoch']} of {a['epochs']}; training took {meta['train_minutes']} min on one CPU thread.
+
+| type | P | R | F1 | gold |
+|---|---:|---:|---:|---:|
+{rows}
+
+Dev micro-F1 by epoch: {hist}.
+
+The symptom head has no held-out gold from the same guideline (all CCKS 2017 was used for training);
+its quality is unmeasured here.
+
+## Speed
+
+{speed}
+## Limits
+
+* Trained on inpatient narrative from two hospitals' de-identified records (Yidu, JIMU); other
+  document types (nursing notes, outpatient notes, radiology reports) are out of distribution.
+* Flat tagging: nested entities are not produced within one head.
+* Digits are folded to 0 and Latin letters to lower case before tagging; the output offsets and text
+  are always those of the original input.
+
+## Retraining on a hospital's own annotated records
+
+1. Export your annotations as JSONL, one document per line:
+   `{{"id": "...", "text": "...", "entities": [{{"start": 0, "end": 3, "type": "疾病和诊断"}}]}}`
+   with UTF-16 offsets, end exclusive (the format of `../shared/corpora`). Use the CCKS 2019 label
+   names (or edit `CCKS2019_MAP` in `train.py` for your own labels; the label list follows it).
+2. Put the file where `train.py` reads CCKS 2019 (`$YIJIAN_SHARED_DIR/corpora/ccks2019/train.jsonl`),
+   or change the paths at the top of `main()`; every 10th record becomes the dev split.
+3. `YIJIAN_SHARED_DIR=/path/to/your/data pnpm train:ner -- --out models/ner/<new-version>`
+   (one CPU thread; about {meta['train_minutes']} min for ~1,100 records here). Then
+   `pnpm bench:ner -- --model models/ner/<new-version>` for speed and strict scores, and load it with
+   `createOnnxTagger({{ modelDir: 'models/ner/<new-version>' }})`.
+"""
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument('--out', default=str(REPO / 'models/ner/1.0.0'))
@@ -604,6 +718,7 @@ def main() -> None:
         'learning-rate schedule does not depend on --epochs, so the best.pt of a run stopped after N epochs is the one '
         '--epochs N would produce.',
     )
+    ap.add_argument('--bench-json', metavar='FILE', help='output of `pnpm bench:ner -- --json` to quote in MODEL_CARD.md')
     ap.add_argument('--history-from', metavar='LOG', help='with --export-only: training log or history.json to report')
     ap.add_argument('--limit-unlabeled-mb', type=float, default=20.0)
     args = ap.parse_args()
@@ -753,6 +868,8 @@ def main() -> None:
     }
     (out / 'training.json').write_text(json.dumps(meta, ensure_ascii=False, indent=1), encoding='utf-8')
     digest = hashlib.sha256((out / 'model.onnx').read_bytes()).hexdigest()
+    bench = json.loads(Path(args.bench_json).read_text()) if args.bench_json else None
+    (out / 'MODEL_CARD.md').write_text(model_card(meta, final, digest, out, bench), encoding='utf-8')
     log(f'wrote {out} (model.onnx sha256 {digest[:16]}, {(out / "model.onnx").stat().st_size / 1e6:.2f} MB)')
 
 

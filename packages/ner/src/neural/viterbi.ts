@@ -57,6 +57,8 @@ export class ViterbiDecoder {
   private readonly startScores: Float32Array;
   private readonly endScores: Float32Array;
   private back = new Int32Array(0);
+  /** For each label j, the labels i with an allowed i -> j transition (forbidden ones can never win). */
+  private readonly predecessors: Int32Array[];
 
   constructor(labels: readonly string[], scheme: TagScheme, crf?: CrfParameters) {
     const parsed = labels.map(parseLabel);
@@ -85,6 +87,14 @@ export class ViterbiDecoder {
         this.trans[i * k + j] = (crf?.transitions[i]?.[j] ?? 0) + (ok ? 0 : FORBIDDEN);
       }
     }
+    this.predecessors = parsed.map((to) => {
+      const from: number[] = [];
+      parsed.forEach((p, i) => {
+        if (isAllowedTransition(p, to, scheme)) from.push(i);
+      });
+      // Every label has an allowed predecessor in BIO/BIOES; keep all if a custom set had none.
+      return Int32Array.from(from.length > 0 ? from : parsed.map((_, i) => i));
+    });
   }
 
   /**
@@ -106,7 +116,9 @@ export class ViterbiDecoder {
       for (let j = 0; j < k; j++) {
         let best = -Infinity;
         let arg = 0;
-        for (let i = 0; i < k; i++) {
+        const pred = this.predecessors[j]!;
+        for (let p = 0; p < pred.length; p++) {
+          const i = pred[p]!;
           const v = score[i]! + trans[i * k + j]!;
           if (v > best) {
             best = v;
