@@ -9,6 +9,7 @@ import {
   evaluateContraindications,
   evaluateCriticalValues,
   evaluateDoses,
+  evaluateDrugProperties,
   evaluateDuplicates,
   evaluateInteractions,
   evaluateMatch,
@@ -134,6 +135,7 @@ async function compile(
       };
     case 'contraindication':
     case 'allergy':
+    case 'drug-property':
       return { rule };
     case 'match':
       return { rule, when: await compileCondition(rule.when, index) };
@@ -189,11 +191,13 @@ async function run(c: Compiled, facts: PatientFacts, graph: GraphStore): Promise
     case 'match':
       return evaluateMatch(c.rule, c.when!, facts);
     case 'dose-range':
-      return evaluateDoses(c.rule, c.entries!, facts);
+      return evaluateDoses(c.rule, c.entries!, facts, graph);
     case 'duplicate':
       return evaluateDuplicates(c.rule, c.groups!, facts);
     case 'critical-value':
       return evaluateCriticalValues(c.rule, c.findings!, facts);
+    case 'drug-property':
+      return evaluateDrugProperties(c.rule, facts, graph);
     case 'script':
       return c.handler!.evaluate({ facts, rule: c.rule, params: c.params });
   }
@@ -243,6 +247,7 @@ export function createRuleEngine(options: RuleEngineOptions): RuleEngine {
   const disabled = new Set(overrides.disable);
   const active = [...entries.values()].filter((e) => e.rule.enabled && !disabled.has(e.rule.id));
   const index = new NameIndex(graph);
+  const kindOf = new Map(active.map((e) => [e.rule.id, e.rule.kind]));
   let compiled: Promise<Compiled[]> | undefined;
   const ready = () => {
     compiled ??= Promise.all(active.map((e) => compile(e.rule, index, handlers)));
@@ -272,9 +277,25 @@ export function createRuleEngine(options: RuleEngineOptions): RuleEngine {
           alerts.push(buildAlert(c.rule, hit, pres));
         }
       }
+      // Graph-property rules fill gaps: drop their alerts on orders another rule of the category covered.
+      const covered = new Set<string>();
+      for (const a of alerts) {
+        if (kindOf.get(a.ruleId) === 'drug-property') continue;
+        for (const e of a.evidence)
+          if (e.kind === 'order' || e.ref?.startsWith('input.drugs')) covered.add(`${a.category}|${e.ref}`);
+      }
+      const kept = alerts.filter(
+        (a) =>
+          kindOf.get(a.ruleId) !== 'drug-property' ||
+          !a.evidence.some(
+            (e) =>
+              (e.kind === 'order' || e.ref?.startsWith('input.drugs')) &&
+              covered.has(`${a.category}|${e.ref}`),
+          ),
+      );
       const min = floor(opts);
       const byId = new Map<string, Alert>();
-      for (const a of alerts) if (SEVERITY_RANK[a.severity] >= min && !byId.has(a.id)) byId.set(a.id, a);
+      for (const a of kept) if (SEVERITY_RANK[a.severity] >= min && !byId.has(a.id)) byId.set(a.id, a);
       const sorted = [...byId.values()].sort(
         (a, b) =>
           SEVERITY_RANK[b.severity] - SEVERITY_RANK[a.severity] ||

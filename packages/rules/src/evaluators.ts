@@ -13,13 +13,14 @@ import {
   matchesCondition,
   matchesDrug,
 } from './match.js';
-import { foldText, labInfo } from './normalise.js';
+import { foldText, labInfo, toMg } from './normalise.js';
 import type {
   AllergyRule,
   ContraindicationRule,
   CriticalValueRule,
   DoseEntry,
   DoseRule,
+  DrugPropertyRule,
   DuplicateRule,
   InteractionRule,
   MatchRule,
@@ -329,12 +330,72 @@ function fmt(n: number): string {
   return String(Math.round(n * 100) / 100);
 }
 
-export function evaluateDoses(rule: DoseRule, entries: CompiledDoseEntry[], facts: PatientFacts): Hit[] {
+const KG_ROUTE: Record<string, string> = {
+  po: 'oral',
+  sl: 'oral',
+  iv: 'iv',
+  im: 'im',
+  sc: 'sc',
+  inh: 'inhaled',
+  neb: 'inhaled',
+  rectal: 'rectal',
+  topical: 'topical',
+  ophthalmic: 'topical',
+  otic: 'topical',
+  nasal: 'topical',
+  transdermal: 'topical',
+  vaginal: 'topical',
+};
+
+type GraphDoseLimit = { route: string; unit: string; maxSingle?: number; maxDaily?: number; note?: string };
+type GraphPediatricLimit = { route: string; unit: string; maxSinglePerKg?: number; maxDailyPerKg?: number };
+
+/** A dose entry from the drug concept's props (doseLimits, pediatricDoseLimits), for the order's route. */
+async function graphDoseEntry(m: MedicationFact, graph: GraphStore): Promise<DoseEntry | undefined> {
+  if (!m.conceptId) return undefined;
+  const props = ((await graph.conceptById(m.conceptId))?.props ?? {}) as Record<string, unknown>;
+  const limits = (props.doseLimits as GraphDoseLimit[] | undefined) ?? [];
+  const ped = (props.pediatricDoseLimits as GraphPediatricLimit[] | undefined) ?? [];
+  const fits = (route: string) => !m.routeKind || KG_ROUTE[route] === m.routeKind;
+  const adult = limits.find((l) => fits(l.route) && toMg(1, l.unit) !== undefined);
+  const child = ped.find((l) => fits(l.route) && l.unit === 'mg/kg');
+  if (!adult && !child) return undefined;
+  const factor = adult ? toMg(1, adult.unit)! : 1;
+  return {
+    drug: m.conceptName,
+    ...(adult
+      ? {
+          adult: {
+            ...(adult.maxSingle !== undefined ? { single: adult.maxSingle * factor } : {}),
+            ...(adult.maxDaily !== undefined ? { daily: adult.maxDaily * factor } : {}),
+          },
+        }
+      : {}),
+    ...(child
+      ? {
+          pediatric: {
+            ...(child.maxSinglePerKg !== undefined ? { singlePerKg: child.maxSinglePerKg } : {}),
+            ...(child.maxDailyPerKg !== undefined ? { dailyPerKg: child.maxDailyPerKg } : {}),
+            ...(adult?.maxSingle !== undefined ? { single: adult.maxSingle * factor } : {}),
+            ...(adult?.maxDaily !== undefined ? { daily: adult.maxDaily * factor } : {}),
+          },
+        }
+      : {}),
+    ...(adult?.note ? { note: `${adult.note}（知识图谱）` } : { note: '剂量上限来自知识图谱药物属性' }),
+  };
+}
+
+export async function evaluateDoses(
+  rule: DoseRule,
+  entries: CompiledDoseEntry[],
+  facts: PatientFacts,
+  graph: GraphStore,
+): Promise<Hit[]> {
   const hits: Hit[] = [];
   for (const m of facts.medications) {
-    const entry = entries.find((e) => matchesDrug(e.sel, m));
-    if (!entry) continue;
-    const e = entry.entry;
+    const curated = entries.find((e) => matchesDrug(e.sel, m))?.entry;
+    const e = curated ?? (rule.useGraphLimits ? await graphDoseEntry(m, graph) : undefined);
+    if (!e) continue;
     if (e.routes && m.routeKind && !e.routes.includes(m.routeKind as never)) continue;
     const single = doseInMg(m);
     const daily = dailyDoseMg(m);
@@ -551,3 +612,94 @@ export function evaluateCriticalValues(
 }
 
 export type { ConditionFact };
+
+// Drug properties from the graph ----------------------------------------------------------------
+
+const PROPERTY_ZH = {
+  pregnancy: '妊娠期',
+  lactation: '哺乳期',
+  elderly: '老年人',
+  renal: '肾功能不全',
+} as const;
+
+export async function evaluateDrugProperties(
+  rule: DrugPropertyRule,
+  facts: PatientFacts,
+  graph: GraphStore,
+): Promise<Hit[]> {
+  const applies =
+    rule.property === 'pregnancy'
+      ? facts.pregnant
+      : rule.property === 'lactation'
+        ? facts.lactating
+        : rule.property === 'elderly'
+          ? facts.age !== undefined && facts.age >= rule.minAge
+          : facts.egfr !== undefined;
+  if (!applies) return [];
+  const hits: Hit[] = [];
+  const seen = new Set<string>();
+  for (const m of facts.medications) {
+    if (!m.conceptId || seen.has(m.conceptId)) continue;
+    seen.add(m.conceptId);
+    const concept = await graph.conceptById(m.conceptId);
+    const props = (concept?.props ?? {}) as Record<string, unknown>;
+    let value: string | undefined;
+    let note = '';
+    let band = '';
+    if (rule.property === 'pregnancy') {
+      const p = props.pregnancy as { category?: string; note?: string } | undefined;
+      value = p?.category;
+      note = p?.note ?? '';
+    } else if (rule.property === 'lactation') {
+      const p = props.lactation as { risk?: string; note?: string } | undefined;
+      value = p?.risk;
+      note = p?.note ?? '';
+    } else if (rule.property === 'elderly') {
+      const p = props.elderly as { action?: string; note?: string } | undefined;
+      value = p?.action;
+      note = p?.note ?? '';
+    } else {
+      const bands = (props.renal as { egfrBelow: number; action: string; note: string }[] | undefined) ?? [];
+      const hit = [...bands]
+        .sort((a, b) => a.egfrBelow - b.egfrBelow)
+        .find((b) => facts.egfr!.value < b.egfrBelow);
+      value = hit?.action;
+      note = hit?.note ?? '';
+      band = hit ? `eGFR ${facts.egfr!.value} < ${hit.egfrBelow}` : '';
+    }
+    if (value === undefined) continue;
+    const severity = rule.severityMap[value];
+    if (!severity) continue;
+    const evidence: Evidence[] = facts.medications
+      .filter((x) => x.conceptId === m.conceptId)
+      .map((x) => x.provenance);
+    evidence.push({
+      kind: 'graph',
+      ref: m.conceptId,
+      text: `${m.conceptName}（${m.conceptId}）${rule.property}=${value}${note ? `：${note}` : ''}`,
+      data: { property: rule.property, value, source: concept?.source ?? '' },
+    });
+    if (rule.property === 'renal') evidence.push(facts.egfr!.provenance);
+    else
+      evidence.push(
+        ...facts.patientEvidence.filter(
+          (e) => rule.property !== 'elderly' || /birthDate|input\.age/.test(e.ref ?? ''),
+        ),
+      );
+    hits.push({
+      severity,
+      vars: {
+        drug: medVars(m),
+        value,
+        note,
+        band,
+        who: PROPERTY_ZH[rule.property],
+        age: facts.age ?? '',
+        egfr: facts.egfr?.value ?? '',
+      },
+      evidence,
+      key: [m.conceptId, rule.property, value],
+    });
+  }
+  return hits;
+}

@@ -200,3 +200,21 @@ describe('facts from text (context-aware mentions)', () => {
     expect(allergic.alerts.find((a) => a.category === 'allergy')?.severity).toBe('critical');
   });
 });
+
+describe('drug properties from the graph', () => {
+  it('fills gaps of the curated lists without repeating them', async () => {
+    const alerts = await check({ drugs: ['华法林', '波生坦'], sex: 'female', pregnant: true });
+    const preg = alerts.filter((a) => a.category === 'pregnancy');
+    expect(preg.map((a) => a.ruleId).sort()).toEqual([
+      'graph-property.pregnancy',
+      'pregnancy.contraindicated',
+    ]);
+    expect(preg.find((a) => a.ruleId === 'graph-property.pregnancy')?.summary).toContain('波生坦');
+  });
+
+  it('uses graph dose limits for drugs without a curated entry', async () => {
+    const a = (await check({ drugs: ['氨氯地平 20mg po qd'] })).find((x) => x.category === 'dose');
+    expect(a?.severity).toBe('critical');
+    expect(await check({ drugs: ['氨氯地平 5mg po qd'] })).toEqual([]);
+  });
+});

@@ -188,6 +188,8 @@ const doseRule = z.strictObject({
   kind: z.literal('dose-range'),
   /** A dose at or above this multiple of the limit is critical (10x errors). */
   criticalFactor: z.number().min(1).default(2),
+  /** For drugs without an entry here, use the drug concept's doseLimits from the graph. */
+  useGraphLimits: z.boolean().default(true),
   entries: z.array(doseEntrySchema).min(1),
 });
 
@@ -227,6 +229,21 @@ const criticalValueRule = z.strictObject({
     .default([]),
 });
 
+const drugPropertyRule = z.strictObject({
+  ...common,
+  kind: z.literal('drug-property'),
+  /**
+   * A property of the drug concept in the graph (props.pregnancy.category, props.lactation.risk,
+   * props.elderly.action, props.renal[].action) checked against the patient: pregnant, lactating,
+   * age >= minAge, eGFR below the band. Fills gaps of the curated lists: an order that another
+   * rule of the same category already alerted on is not alerted again.
+   */
+  property: z.enum(['pregnancy', 'lactation', 'elderly', 'renal']),
+  /** Property value (X, D, avoid, reduce, caution…) -> alert tier; values not listed do not alert. */
+  severityMap: z.record(z.string(), severitySchema),
+  minAge: z.number().default(65),
+});
+
 const scriptRule = z.strictObject({
   ...common,
   kind: z.literal('script'),
@@ -243,6 +260,7 @@ export const ruleSchema = z.discriminatedUnion('kind', [
   doseRule,
   duplicateRule,
   criticalValueRule,
+  drugPropertyRule,
   scriptRule,
 ]);
 export type RuleDefinition = z.infer<typeof ruleSchema>;
@@ -255,6 +273,7 @@ export type DoseRule = z.infer<typeof doseRule>;
 export type DuplicateRule = z.infer<typeof duplicateRule>;
 export type CriticalValueRule = z.infer<typeof criticalValueRule>;
 export type ScriptRuleDefinition = z.infer<typeof scriptRule>;
+export type DrugPropertyRule = z.infer<typeof drugPropertyRule>;
 
 export const packSchema = z.strictObject({
   pack: z.string().regex(/^[a-z][a-z0-9-]*$/),

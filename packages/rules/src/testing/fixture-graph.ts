@@ -6,13 +6,13 @@ import { type GraphData, MemoryGraph } from '@yijian/knowledge-graph';
  * and the real MemoryGraph, just fewer facts.
  */
 const S = 'rules-test-fixture';
-const drug = (id: string, name: string, synonyms: string[] = []) => ({
+const drug = (id: string, name: string, synonyms: string[] = [], props: Record<string, unknown> = {}) => ({
   id: `drug:${id}`,
   kind: 'Drug' as const,
   name,
   synonyms,
   codes: [],
-  props: {},
+  props,
   source: S,
 });
 const cls = (id: string, name: string, allergyGroup = false) => ({
@@ -50,7 +50,8 @@ const interacts = (a: string, b: string, severity: string, effect: string, id: s
 
 export const FIXTURE_GRAPH: GraphData = {
   nodes: [
-    drug('warfarin', '华法林', ['华法林钠片', '华法林钠']),
+    drug('warfarin', '华法林', ['华法林钠片', '华法林钠'], { pregnancy: { category: 'X', note: '胚胎病' } }),
+    drug('bosentan', '波生坦', [], { pregnancy: { category: 'X', note: '致畸' } }),
     drug('aspirin', '阿司匹林', ['阿司匹林肠溶片', '拜阿司匹灵']),
     drug('clopidogrel', '氯吡格雷', ['波立维']),
     drug('ibuprofen', '布洛芬', ['布洛芬缓释胶囊']),
@@ -67,7 +68,9 @@ export const FIXTURE_GRAPH: GraphData = {
     drug('enoxaparin', '依诺肝素', ['依诺肝素钠注射液']),
     drug('digoxin', '地高辛', ['地高辛片']),
     drug('diazepam', '地西泮', ['安定']),
-    drug('amlodipine', '氨氯地平', ['苯磺酸氨氯地平片']),
+    drug('amlodipine', '氨氯地平', ['苯磺酸氨氯地平片'], {
+      doseLimits: [{ route: 'po', unit: 'mg', maxSingle: 10, maxDaily: 10 }],
+    }),
     cls('anticoagulant', '抗凝药'),
     cls('antiplatelet', '抗血小板药'),
     cls('nsaid', '非甾体抗炎药'),
