@@ -89,11 +89,15 @@ export function createAnnotator(options: AnnotatorOptions): Annotator {
 
   function annotateMentions(text: string, raw: readonly RawMention[]): Annotation {
     const folded = folder.fold(text);
-    const sections: Section[] = sectionDetector.detect(text);
+    const sections: Section[] = sectionDetector.detect(text, folded);
     // Mentions inside a header (现病史 is not a disease) are dropped.
     let merged = mergeMentions(raw.filter((m) => m.start >= 0 && m.end <= text.length));
     if (sections.length > 0) {
-      merged = merged.filter((m) => !sections.some((s) => m.start < s.header.end && m.end > s.header.start));
+      let h = 0;
+      merged = merged.filter((m) => {
+        while (h < sections.length && sections[h]!.header.end <= m.start) h++;
+        return !(h < sections.length && m.end > sections[h]!.header.start);
+      });
     }
     const assertions = context.assert(text, merged, sections, sectionDefaults, folded);
     const mentions: Mention[] = new Array(merged.length);
@@ -101,7 +105,16 @@ export function createAnnotator(options: AnnotatorOptions): Annotator {
     for (let i = 0; i < merged.length; i++) {
       const m = merged[i]!;
       while (si + 1 < sections.length && sections[si + 1]!.start <= m.start) si++;
-      const out: Mention = { ...m, text: text.slice(m.start, m.end), assertion: assertions[i]! };
+      const out: Mention = {
+        start: m.start,
+        end: m.end,
+        type: m.type,
+        text: text.slice(m.start, m.end),
+        score: m.score,
+        source: m.source,
+        assertion: assertions[i]!,
+      };
+      if (m.conceptId !== undefined) out.conceptId = m.conceptId;
       if (si >= 0) out.section = sections[si]!.name;
       if (m.type === 'drug' || m.type === 'lab') {
         const w = {

@@ -215,6 +215,8 @@ export function createContextEngine(options: ContextOptions = {}): ContextEngine
     }
   }
   const root = maps[0]!;
+  const startsCue = new Uint8Array(65536);
+  for (const code of root.keys()) startsCue[code] = 1;
 
   /** Leftmost-longest cue matching that never enters a mention or a header. */
   function scan(folded: string, blocks: readonly { start: number; end: number }[]): Cue[] {
@@ -231,11 +233,12 @@ export function createContextEngine(options: ContextOptions = {}): ContextEngine
         blockStart = b < blocks.length ? blocks[b]!.start : n;
         continue;
       }
-      let node = root.get(folded.charCodeAt(i));
-      if (node === undefined) {
+      const c0 = folded.charCodeAt(i);
+      if (startsCue[c0] === 0) {
         i++;
         continue;
       }
+      let node = root.get(c0)!;
       let bestEnd = -1;
       let best: CompiledRule[] | undefined;
       let j = i + 1;
@@ -274,12 +277,39 @@ export function createContextEngine(options: ContextOptions = {}): ContextEngine
     return blocks.sort((a, b) => a.start - b.start || a.end - b.end);
   }
 
-  function scopes(folded: string, cues: readonly Cue[], sections: readonly Section[] | undefined): Scope[] {
+  /** Index of the first value in sorted `xs` that is >= x. */
+  function lowerBound(xs: Int32Array, x: number): number {
+    let lo = 0;
+    let hi = xs.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (xs[mid]! < x) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
+  function scopes(
+    folded: string,
+    cues: readonly Cue[],
+    sections: readonly Section[] | undefined,
+    starts: Int32Array,
+  ): Scope[] {
     const out: Scope[] = [];
     let si = 0;
     for (let ci = 0; ci < cues.length; ci++) {
       const cue = cues[ci]!;
       if ((cue.dir & (DIR_FORWARD | DIR_BACKWARD)) === 0) continue;
+      // Only mentions that start within reach of the cue can be in its scopes: skip the rest.
+      const next = lowerBound(starts, cue.end);
+      const nextStart = next < starts.length ? starts[next]! : Number.MAX_SAFE_INTEGER;
+      const prevStart = next > 0 ? starts[next - 1]! : -1;
+      let reach = 0;
+      for (const rule of cue.rules) {
+        if (rule.dir & DIR_FORWARD && nextStart < cue.end + rule.maxScope) reach = 1;
+        if (rule.dir & DIR_BACKWARD && prevStart >= 0 && prevStart >= cue.start - rule.maxScope) reach = 1;
+      }
+      if (reach === 0) continue;
       // Section limits: scopes never leave the section body the cue is in.
       let lo = 0;
       let hi = folded.length;
@@ -372,12 +402,14 @@ export function createContextEngine(options: ContextOptions = {}): ContextEngine
     },
     assert(text, mentions, sections, sectionDefaults, foldedIn) {
       const folded = foldedIn ?? folder.fold(text);
-      const cues = scan(folded, blocksOf(mentions, sections));
-      const all = scopes(folded, cues, sections);
-      const result: Assertion[] = new Array(mentions.length);
-      // Sweep: scopes sorted by start, mentions visited by start.
       const order = mentions.map((_, i) => i);
       order.sort((a, b) => mentions[a]!.start - mentions[b]!.start);
+      const sorted = order.map((i) => mentions[i]!);
+      const starts = Int32Array.from(sorted, (m) => m.start);
+      const cues = scan(folded, blocksOf(sorted, sections));
+      const all = scopes(folded, cues, sections, starts);
+      const result: Assertion[] = new Array(mentions.length);
+      // Sweep: scopes sorted by start, mentions visited by start.
       let p = 0;
       let active: Scope[] = [];
       let si = 0;

@@ -69,6 +69,8 @@ export function createLexiconTagger(entries: LexiconEntry[], options: LexiconTag
     }
   }
   const root = maps[0]!;
+  const startsTerm = new Uint8Array(65536);
+  for (const code of root.keys()) startsTerm[code] = 1;
 
   return {
     name,
@@ -78,11 +80,12 @@ export function createLexiconTagger(entries: LexiconEntry[], options: LexiconTag
       const out: RawMention[] = [];
       let i = 0;
       while (i < n) {
-        let node = root.get(folded.charCodeAt(i));
-        if (node === undefined) {
+        const c0 = folded.charCodeAt(i);
+        if (startsTerm[c0] === 0) {
           i++;
           continue;
         }
+        let node = root.get(c0)!;
         const alnumBefore = i > 0 && isAsciiAlnum(folded.charCodeAt(i - 1));
         let bestEnd = -1;
         let best: Payload | undefined;

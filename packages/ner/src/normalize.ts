@@ -47,10 +47,11 @@ function buildTable(data: NormalizationFile, lowerCase: boolean): Uint16Array {
   return table;
 }
 
-const CHUNK = 4096;
+const decoder = new TextDecoder('utf-16le');
 
 export function createTextFolder(options: FolderOptions = {}): TextFolder {
   const table = buildTable(options.data ?? loadDefaultNormalization(), options.lowerCase ?? true);
+  let buf = new Uint16Array(4096);
   return {
     foldCode: (code) => table[code]!,
     fold(text: string): string {
@@ -62,22 +63,30 @@ export function createTextFolder(options: FolderOptions = {}): TextFolder {
         i++;
       }
       if (i === n) return text;
-      const parts: string[] = [text.slice(0, i)];
-      const buf = new Uint16Array(Math.min(CHUNK, n - i));
-      while (i < n) {
-        const len = Math.min(CHUNK, n - i);
-        for (let k = 0; k < len; k++) buf[k] = table[text.charCodeAt(i + k)]!;
-        parts.push(
-          String.fromCharCode.apply(
-            null,
-            len === buf.length ? (buf as unknown as number[]) : (buf.subarray(0, len) as unknown as number[]),
-          ),
-        );
-        i += len;
+      if (buf.length < n) buf = new Uint16Array(Math.max(n, buf.length * 2));
+      let surrogates = false;
+      for (let k = i; k < n; k++) {
+        const c = text.charCodeAt(k);
+        if ((c & 0xf800) === 0xd800) surrogates = true;
+        buf[k] = table[c]!;
       }
-      return parts.join('');
+      // The decoder would replace an unpaired surrogate with U+FFFD: fold those texts unit by unit.
+      if (surrogates) return text.slice(0, i) + slowFold(text, i, table);
+      return text.slice(0, i) + decoder.decode(buf.subarray(i, n));
     },
   };
+}
+
+/** Character-by-character fold, for texts with unpaired surrogates. */
+function slowFold(text: string, from: number, table: Uint16Array): string {
+  const parts: string[] = [];
+  for (let k = from; k < text.length; k += 2048) {
+    const end = Math.min(text.length, k + 2048);
+    const codes: number[] = [];
+    for (let j = k; j < end; j++) codes.push(table[text.charCodeAt(j)]!);
+    parts.push(String.fromCharCode(...codes));
+  }
+  return parts.join('');
 }
 
 let defaultFolder: TextFolder | undefined;

@@ -10,7 +10,8 @@ import {
 import type { Section } from './types.js';
 
 export interface SectionDetector {
-  detect(text: string): Section[];
+  /** Sections of `text`; pass `folded` (the folded text, same length) when you already have it. */
+  detect(text: string, folded?: string): Section[];
   /** Definitions in use (after merging user headers), by canonical name. */
   definitions: ReadonlyMap<string, SectionDefinitionParsed>;
 }
@@ -80,14 +81,22 @@ export function createSectionDetector(options: SectionDetectorOptions = {}): Sec
     .join('|');
   // groups: 1 open bracket, 2 header, 3 close bracket, 4 colon, 5 trailing spaces.
   const headerRe = new RegExp(
-    `[ \\t]*(?:${NUMERAL}[、.)]\\s*|\\(${NUMERAL}\\)\\s*)?([【\\[(]?)(${alternation})([】\\])]?)[ \\t]*(?:(:)|([ \\t]+))?`,
+    `[ \\t]*(?:${NUMERAL}[、.)]\\s*|\\(${NUMERAL}\\)\\s*)?([【\\[(]?)(${alternation})([】\\])]?)(?:[ \\t]*(:)|([ \\t]+))?`,
     'y',
   );
 
+  // Characters a header can start with (after spaces): numbering, brackets, or a header's first character.
+  const canStart = new Uint8Array(65536);
+  for (const ch of ' \t0123456789一二三四五六七八九十(【[') canStart[ch.charCodeAt(0)] = 1;
+  for (const v of byVariant.keys()) canStart[v.charCodeAt(0)] = 1;
+  const boundary = new Uint8Array(65536);
+  for (const c of LINE_BREAK) boundary[c] = 1;
+  for (const c of SENTENCE_END) boundary[c] = 2;
+
   return {
     definitions: defs,
-    detect(text: string): Section[] {
-      const folded = folder.fold(text);
+    detect(text: string, foldedIn?: string): Section[] {
+      const folded = foldedIn ?? folder.fold(text);
       const n = folded.length;
       const sections: Section[] = [];
       const tryAt = (pos: number, lineStart: boolean): number => {
@@ -117,18 +126,17 @@ export function createSectionDetector(options: SectionDetectorOptions = {}): Sec
         return end;
       };
       let i = 0;
-      let lineStart = true;
+      let prev = 1; // 1: line start, 2: after a sentence end, 0: elsewhere
       while (i < n) {
-        if (lineStart || SENTENCE_END.has(folded.charCodeAt(i - 1))) {
-          const next = tryAt(i, lineStart);
+        if (prev !== 0 && canStart[folded.charCodeAt(i)] === 1) {
+          const next = tryAt(i, prev === 1);
           if (next > i) {
             i = next;
-            lineStart = false;
+            prev = 0;
             continue;
           }
         }
-        const c = folded.charCodeAt(i);
-        lineStart = LINE_BREAK.has(c);
+        prev = boundary[folded.charCodeAt(i)]!;
         i++;
       }
       for (let k = 0; k + 1 < sections.length; k++) sections[k]!.end = sections[k + 1]!.start;
