@@ -1,17 +1,19 @@
 import { type PatientRecord, type PatientRecordInput, parseRecord } from '@yijian/emr';
+import type { Annotation } from '@yijian/ner';
 import type { CodeTable } from './code-table.js';
 import { runCompletenessChecks, type SectionsDetected } from './completeness.js';
 import { parseQcConfig, type QcConfig, type QcConfigInput } from './config.js';
+import { annotationMap, type ConceptResolver, runConsistencyChecks } from './consistency.js';
 import { FindingCollector } from './findings.js';
 import { runFrontPageChecks } from './front-page.js';
 import { scoreFindings } from './score.js';
 import { runTimelinessChecks } from './timeliness.js';
 import type { Finding, QcResult } from './types.js';
 
-/** A document's NER annotation; only `sections[].name` is read by the completeness checks. */
+/** A document's NER annotation (from @yijian/ner's annotator). */
 export interface DocumentAnnotation {
   documentId: string;
-  annotation: { sections?: readonly { name: string }[] } & Record<string, unknown>;
+  annotation: Annotation;
 }
 
 export interface FrontPageOptions {
@@ -28,6 +30,8 @@ export interface RecordQcInput {
   config?: QcConfigInput | QcConfig;
   /** Review time: documents not yet due at this time are not reported missing. Default: final review. */
   at?: string;
+  /** Links coded diagnoses/procedures and text to graph concepts (see createGraphResolver). */
+  resolver?: ConceptResolver;
 }
 
 function isParsed(record: PatientRecord | PatientRecordInput): record is PatientRecord {
@@ -85,6 +89,11 @@ export function evaluateRecord(
   runCompletenessChecks(r, config, collector.emit, {
     ...(input.at ? { at: input.at } : {}),
     ...(sections ? { sections } : {}),
+  });
+  runConsistencyChecks(r, config, collector.emit, {
+    annotations: annotationMap(input.annotations),
+    ...(input.resolver ? { resolver: input.resolver } : {}),
+    fired: new Set(collector.findings.map((f) => f.ruleId)),
   });
   const { score, grade } = scoreFindings(collector.findings, config);
   return { recordId: r.id, findings: collector.findings, score, grade };
