@@ -1,1 +1,47 @@
-export {};
+export { defaultGraphDir, loadDefaultGraph } from './default-graph.js';
+export {
+  createLinker,
+  type LinkCandidate,
+  type Linker,
+  type LinkerOptions,
+  type LinkResult,
+  linkerOptionsSchema,
+  MATCH_SCORES,
+  type MatchKind,
+} from './linker.js';
+export { codeKey, GraphBuilder, MemoryGraph, nameKey, SNAPSHOT_FORMAT } from './memory-graph.js';
+export { editDistance, normaliseTerm, termVariants, toSimplified } from './normalise.js';
+export {
+  type DoseLimit,
+  type DrugProps,
+  drugPropsSchema,
+  edgeLineSchema,
+  type LabTestProps,
+  labTestPropsSchema,
+  nodeLineSchema,
+  type PediatricDoseLimit,
+  type RenalBand,
+  ROUTES,
+  type Route,
+} from './schema.js';
+export {
+  type AllergyConflict,
+  CODE_SYSTEMS,
+  CONCEPT_KINDS,
+  type Concept,
+  type ConceptCode,
+  type ConceptKind,
+  type ConceptRef,
+  type Contraindication,
+  type Direction,
+  type Edge,
+  type GraphData,
+  type GraphStats,
+  type GraphStore,
+  type Interaction,
+  type PathStep,
+  RELATION_TYPES,
+  type RelationType,
+  SEVERITY_RANK,
+  type Severity,
+} from './types.js';
