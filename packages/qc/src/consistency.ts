@@ -16,16 +16,22 @@ import type { Evidence } from './types.js';
  * count); without annotations a clause-level cue check stands in, so QC still runs on bare records.
  */
 
-/** Links coded or named diagnoses and procedures to knowledge-graph concepts (ids with IS_A ancestors). */
+/** A graph concept with its lineage (itself and its IS_A / BELONGS_TO ancestors). */
+export interface ResolvedConcept {
+  id: string;
+  lineage: ReadonlySet<string>;
+}
+
+/** Links coded or named diagnoses and procedures to knowledge-graph concepts. */
 export interface ConceptResolver {
-  /** Concept ids (the concept and its ancestors) for a coded diagnosis or procedure, by code then name. */
+  /** The concept of a coded diagnosis or procedure, by code then by name. */
   coded(
     kind: 'diagnosis' | 'procedure',
     code: string | undefined,
     name: string | undefined,
-  ): ReadonlySet<string>;
-  /** Concept ids for a text mention (its conceptId, else linked by text) with ancestors. */
-  text(kind: 'diagnosis' | 'procedure', text: string, conceptId?: string): ReadonlySet<string>;
+  ): ResolvedConcept | undefined;
+  /** The concept of a text mention: its conceptId from the tagger, else linked by its text. */
+  text(kind: 'diagnosis' | 'procedure', text: string, conceptId?: string): ResolvedConcept | undefined;
 }
 
 export interface ConsistencyInput {
@@ -256,9 +262,14 @@ function sectionBody(
   names: readonly string[],
   annotation: Annotation | undefined,
 ): { start: number; end: number } | undefined {
-  const fromNer = annotation?.sections.find((s) => names.includes(s.name));
-  if (fromNer) return { start: fromNer.header.end, end: fromNer.end };
   const text = doc.text;
+  const nextHeader = (from: number, limit: number) => {
+    const next = /\n[ \t\u3000]*[【[]?[\u4e00-\u9fff]{2,8}[】\]]?[:：]/.exec(text.slice(from, limit));
+    return next ? from + next.index : limit;
+  };
+  // The NER section may run on over lines such as "手术者：…" that it does not know as headers.
+  const fromNer = annotation?.sections.find((s) => names.includes(s.name));
+  if (fromNer) return { start: fromNer.header.end, end: nextHeader(fromNer.header.end, fromNer.end) };
   const re = new RegExp(`(?:^|\\n)[ \\t\\u3000]*[【\\[]?(?:${names.join('|')})[】\\]]?[ \\t\\u3000]*[:：]?`);
   const m = re.exec(text);
   if (!m) return undefined;
@@ -267,32 +278,34 @@ function sectionBody(
   return { start, end: next ? start + next.index : text.length };
 }
 
-function intersects(a: ReadonlySet<string>, b: ReadonlySet<string>): boolean {
-  for (const x of a) if (b.has(x)) return true;
-  return false;
+/** Same concept, or one is an ancestor of the other (肺炎 and 社区获得性肺炎). */
+function related(a: ResolvedConcept | undefined, b: ResolvedConcept | undefined): boolean {
+  return a !== undefined && b !== undefined && (a.lineage.has(b.id) || b.lineage.has(a.id));
 }
 
 interface Coded {
   path: string;
   code: string;
   name: string;
-  concepts: ReadonlySet<string>;
+  concept: ResolvedConcept | undefined;
 }
 
-function matchesCoded(itemName: string, itemConcepts: ReadonlySet<string>, coded: readonly Coded[]): boolean {
+function matchesCoded(
+  itemName: string,
+  itemConcept: ResolvedConcept | undefined,
+  coded: readonly Coded[],
+): boolean {
   // An item may carry several descriptors ("孕1产0，孕39周，LOA，顺产"): any one that matches is enough.
   const parts = [itemName, ...itemName.split(/[，,、]/)].filter((p) => normName(p).length >= 2);
   if (parts.length === 0) return true;
   for (const c of coded) {
-    if (itemConcepts.size && c.concepts.size && intersects(itemConcepts, c.concepts)) return true;
+    if (related(itemConcept, c.concept)) return true;
     if (parts.some((p) => sameClinicalName(p, c.name))) return true;
   }
   return false;
 }
 
 // --- checks ---------------------------------------------------------------------------------------------------
-
-const EMPTY: ReadonlySet<string> = new Set();
 
 function checkDischargeDiagnoses(record: PatientRecord, input: ConsistencyInput, emit: Emit): void {
   const fp = record.frontPage;
@@ -304,7 +317,7 @@ function checkDischargeDiagnoses(record: PatientRecord, input: ConsistencyInput,
       path,
       code: code ?? '',
       name: name ?? '',
-      concepts: input.resolver?.coded('diagnosis', code, name) ?? EMPTY,
+      concept: input.resolver?.coded('diagnosis', code, name),
     });
   };
   add('principalDiagnosis', fp.principalDiagnosis?.code, fp.principalDiagnosis?.name);
@@ -329,9 +342,8 @@ function checkDischargeDiagnoses(record: PatientRecord, input: ConsistencyInput,
       );
       if (mention && (mention.assertion.status === 'negated' || mention.assertion.status === 'family'))
         continue;
-      const concepts =
-        input.resolver?.text('diagnosis', mention?.text ?? item.name, mention?.conceptId) ?? EMPTY;
-      if (matchesCoded(item.name, concepts, coded)) continue;
+      const concept = input.resolver?.text('diagnosis', mention?.text ?? item.name, mention?.conceptId);
+      if (matchesCoded(item.name, concept, coded)) continue;
       emit('cs.discharge-diagnosis.uncoded', {
         evidence: [textEvidence(doc, item.start, item.end, '出院诊断')],
         fields: [
@@ -354,7 +366,7 @@ function checkOperations(record: PatientRecord, input: ConsistencyInput, emit: E
       path: `procedures[${i}]`,
       code: p.code ?? '',
       name: p.name ?? '',
-      concepts: input.resolver?.coded('procedure', p.code, p.name) ?? EMPTY,
+      concept: input.resolver?.coded('procedure', p.code, p.name),
     }))
     .filter((c) => c.name || c.code);
   for (const doc of docsOfType(record, '手术记录')) {
@@ -365,9 +377,8 @@ function checkOperations(record: PatientRecord, input: ConsistencyInput, emit: E
       const mention = ann?.mentions.find(
         (m) => m.type === 'operation' && m.start >= item.start && m.end <= item.end,
       );
-      const concepts =
-        input.resolver?.text('procedure', mention?.text ?? item.name, mention?.conceptId) ?? EMPTY;
-      if (matchesCoded(item.name, concepts, coded)) continue;
+      const concept = input.resolver?.text('procedure', mention?.text ?? item.name, mention?.conceptId);
+      if (matchesCoded(item.name, concept, coded)) continue;
       emit('cs.operation.uncoded', {
         evidence: [textEvidence(doc, item.start, item.end, '手术名称')],
         fields: coded.length ? coded.map((c) => `${c.path}.name`) : ['procedures[0].name'],
@@ -416,13 +427,15 @@ function checkAllergyText(record: PatientRecord, input: ConsistencyInput, emit: 
     const ann = input.annotations.get(doc.id);
     const text = doc.text;
     for (const hit of allergySubstances(text)) {
-      const drug = ann?.mentions.find((x) => x.type === 'drug' && x.start < hit.end && hit.start < x.end);
-      if (ann && !drug) continue;
+      // The tagger may read "青霉素过敏史" as one disease mention (Z88.0-style concept) or "青霉素" as a drug.
+      const drug = ann?.mentions.find(
+        (x) => (x.type === 'drug' || x.type === 'disease') && x.start < hit.end && hit.start < x.end,
+      );
       if (!asserted(text, hit.start, hit.end, ann, data)) continue;
       emit('cs.allergy.text', {
         fields: ['drugAllergy'],
         evidence: [textEvidence(doc, hit.start, hit.end)],
-        params: { drug: drug?.text ?? hit.substance, doc: doc.type },
+        params: { drug: drug?.type === 'drug' ? drug.text : hit.substance, doc: doc.type },
         key: doc.id,
       });
       return;

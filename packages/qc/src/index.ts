@@ -33,5 +33,6 @@ export {
 export { generateQcFixtures, type QcFixture } from './fixtures/generate.js';
 export { REQUIRED_FIELDS } from './front-page.js';
 export { type IdNumberInfo, idCheckCharacter, parseIdNumber } from './id-number.js';
+export { createGraphResolver } from './resolver.js';
 export { scoreFindings } from './score.js';
 export type { Evidence, Finding, Grade, QcCategory, QcResult, Severity, Suggestion } from './types.js';
