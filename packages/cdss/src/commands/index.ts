@@ -1,5 +1,6 @@
+import { analyzeCommand } from './analyze.js';
 import { checkCommand } from './check.js';
 import type { Command } from './types.js';
 
 /** Every CLI command group; one line each. */
-export const commands: Command[] = [checkCommand];
+export const commands: Command[] = [analyzeCommand, checkCommand];
