@@ -1,7 +1,7 @@
 import { fromZodIssues } from '@yijian/emr';
 import { z } from 'zod';
 import type { MemoryGraph } from './memory-graph.js';
-import { editDistance, normaliseTerm, termVariants } from './normalise.js';
+import { editDistance, normaliseTerm, qualifierVariants, termVariants } from './normalise.js';
 import type { ConceptKind } from './types.js';
 
 export type MatchKind = 'exact' | 'synonym' | 'normalised' | 'abbreviation' | 'fuzzy';
@@ -99,7 +99,9 @@ class GraphLinker implements Linker {
         if (!this.norm.has(k)) {
           this.normKeys.push(k);
           const id = this.normKeys.length - 1;
-          for (const g of grams(k)) {
+          const keyGrams = grams(k);
+          for (const ch of k) keyGrams.add(ch);
+          for (const g of keyGrams) {
             const list = this.bigrams.get(g);
             if (list) list.push(id);
             else this.bigrams.set(g, [id]);
@@ -137,20 +139,46 @@ class GraphLinker implements Linker {
       forms.push(text.replace(bracket, ''));
       for (const m of text.matchAll(bracket)) if (m[1]) forms.push(m[1]);
     }
+    // Several words (冠心病 不稳定型心绞痛): the last is usually the most specific.
+    const words = forms[forms.length > 1 ? 1 : 0]!.trim().split(/\s+/);
+    if (words.length > 1) forms.push(...words.reverse());
+    const keys: string[] = [];
     for (const form of forms) {
       const key = normaliseTerm(form);
       if (!key) continue;
-      for (const v of termVariants(key)) {
+      const variants = termVariants(key);
+      keys.push(variants[variants.length - 1]!);
+      for (const v of [...variants, ...qualifierVariants(variants[variants.length - 1]!)]) {
         const hit = this.norm.get(v);
         if (!hit) continue;
         const c = this.fromEntries(hit, kind, 'normalised');
         if (c.length > 0) return c;
       }
     }
-    if (!this.opts.fuzzy) return NO_CANDIDATES;
-    const key = normaliseTerm(forms.length > 1 ? forms[1]! : text);
-    const variants = termVariants(key);
-    return this.fuzzy(variants[variants.length - 1]!, kind, variants[0]!);
+    if (!this.opts.fuzzy || keys.length === 0) return NO_CANDIDATES;
+    for (const k of [keys[0]!, ...qualifierVariants(keys[0]!)]) {
+      const head = this.headMatch(k, kind);
+      if (head.length > 0) return head;
+    }
+    return this.fuzzy(keys[0]!, kind, normaliseTerm(text));
+  }
+
+  /**
+   * Chinese clinical terms are head-final (乙肝肝硬化 is a 肝硬化): the longest known suffix that
+   * covers at least half of the key and three characters is returned as an approximate match.
+   */
+  private headMatch(key: string, kind: ConceptKind | undefined): LinkCandidate[] {
+    const chars = [...key];
+    if (chars.length < 4 || !/[\u4e00-\u9fff]$/.test(key)) return NO_CANDIDATES;
+    for (let i = 1; i <= chars.length - 3 && chars.length - i >= chars.length / 2; i++) {
+      const hit = this.norm.get(chars.slice(i).join(''));
+      if (!hit) continue;
+      const c = this.fromEntries(hit, kind, 'normalised');
+      if (c.length === 0) continue;
+      const score = Math.round((0.55 + 0.3 * ((chars.length - i) / chars.length)) * 1000) / 1000;
+      return c.map((x) => ({ ...x, matchKind: 'fuzzy' as const, score }));
+    }
+    return NO_CANDIDATES;
   }
 
   private fromEntries(
@@ -184,7 +212,9 @@ class GraphLinker implements Linker {
     for (const probe of probes) {
       if ([...probe].length < this.opts.fuzzyMinLength) continue;
       const counts = new Map<number, number>();
-      for (const g of grams(probe)) {
+      const probeGrams = grams(probe);
+      if ([...probe].length <= 4) for (const ch of probe) probeGrams.add(ch);
+      for (const g of probeGrams) {
         const list = this.bigrams.get(g);
         if (!list || list.length > 5000) continue;
         for (const id of list) counts.set(id, (counts.get(id) ?? 0) + 1);
@@ -216,11 +246,30 @@ class GraphLinker implements Linker {
         }
       }
     }
-    const out = [...best.values()].sort(
-      (a, b) => b.score - a.score || (a.conceptId < b.conceptId ? -1 : a.conceptId > b.conceptId ? 1 : 0),
-    );
+    const out = [...best.values()].sort(byRank);
     return out.slice(0, this.opts.maxCandidates);
   }
+}
+
+/** Ties between kinds: a bare term in a record is most often a diagnosis, a drug or a symptom. */
+const KIND_ORDER: Record<ConceptKind, number> = {
+  Disease: 0,
+  Drug: 1,
+  Symptom: 2,
+  LabTest: 3,
+  DrugClass: 4,
+  Procedure: 5,
+  Exam: 6,
+  Anatomy: 7,
+  Department: 8,
+};
+
+function byRank(a: LinkCandidate, b: LinkCandidate): number {
+  return (
+    b.score - a.score ||
+    KIND_ORDER[a.kind] - KIND_ORDER[b.kind] ||
+    (a.conceptId < b.conceptId ? -1 : a.conceptId > b.conceptId ? 1 : 0)
+  );
 }
 
 function add(map: Map<string, Entry[]>, key: string, e: Entry): void {

@@ -27,7 +27,9 @@ const T2S_PAIRS =
   '樂乐鏈链黴霉菌菌屬属結结紮扎稱称謝谢礙碍彎弯癌癌瘤瘤驚惊厥厥戰战慄栗煩烦躁躁憊惫倦倦' +
   '膩腻饑饥餓饿渴渴尿尿頻频遺遗溺溺禿秃鬚须髮发膚肤繭茧疣疣痣痣斑斑紋纹攣挛縮缩脫脱臼臼' +
   '壞坏疽疽瘍疡蝕蚀潰溃爛烂膿脓腫肿塊块結结節节囊囊腎肾盂盂輸输卵卵巢巢陰阴莖茎睪睾丸丸' +
-  '鴉鸦鹼碱啡啡嗎吗啉啉氯氯噻噻嗪嗪唑唑啶啶嘧嘧噁噁黃黄連连銨铵鋇钡鎘镉藍蓝綠绿剋克';
+  '鴉鸦鹼碱啡啡嗎吗啉啉氯氯噻噻嗪嗪唑唑啶啶嘧嘧噁噁黃黄連连銨铵鋇钡鎘镉藍蓝綠绿剋克' +
+  // Japanese shinjitai and other variant forms seen in copied text.
+  '圧压沢泽転转伝传労劳価价剤剂栓栓薬药腎肾';
 
 const T2S = new Map<string, string>();
 for (let i = 0; i + 1 < T2S_PAIRS.length; i += 2) {
@@ -68,6 +70,11 @@ export function normaliseTerm(text: string): string {
 
 /** Dosage-form words, longest first so that 缓释片 goes before 片. */
 export const DOSAGE_FORM_SUFFIXES = [
+  'injection',
+  'capsules',
+  'capsule',
+  'tablets',
+  'tablet',
   '注射用无菌粉末',
   '冻干粉针剂',
   '口腔崩解片',
@@ -157,6 +164,19 @@ export const SALT_PREFIXES = [
   '硝酸',
 ];
 export const SALT_SUFFIXES = [
+  'hydrochloride',
+  'potassium',
+  'sulphate',
+  'succinate',
+  'besylate',
+  'mesylate',
+  'tartrate',
+  'citrate',
+  'maleate',
+  'sulfate',
+  'calcium',
+  'sodium',
+  'hcl',
   '一水合物',
   '二水合物',
   '三水合物',
@@ -176,6 +196,20 @@ export const SALT_SUFFIXES = [
 const STRENGTH_RE =
   /(\d+(\.\d+)?(mg|g|μg|ug|mcg|ml|l|iu|万u|u|%|mmol)(\/(\d+(\.\d+)?)?(ml|l|片|粒|支|袋|瓶|kg|h))?)+$/;
 const PACK_RE = /[x×*]\d+(片|粒|支|袋|瓶|盒)?$/;
+/** Frequency, route and course words written after a drug: 100mg qd, 2g ivgtt q12h, 口服 tid. */
+const SIG_RE =
+  /(qd|bid|tid|qid|qn|qod|qw|qm|qh|prn|st|sos|q\d+h|ivgtt|ivdrip|ivp|iv|po|im|sc|ih|inh|tp|静滴|静推|静注|口服|皮下|肌注|每日\d*次|\d+次\/日)+$/;
+/** Qualifiers of a diagnosis that do not change the concept: grade, risk group, phase, 伴…. */
+const QUALIFIER_RES = [
+  /期$/,
+  /伴.+$/,
+  /合并.+$/,
+  /(很高危|极高危|高危|中危|低危)组?$/,
+  /[1-4]级$/,
+  /(急性加重|急性发作|慢性迁延|失代偿|代偿|稳定|缓解|活动|恢复|急性)期?$/,
+  /(待查|待排|可能|\?|史|病史|术后)$/,
+];
+const SIDE_RE = /^(左侧|右侧|双侧|左|右|双)(?=.{3,})/;
 
 /**
  * Variants of an already normalised term, most faithful first: the term itself, then without
@@ -183,7 +217,12 @@ const PACK_RE = /[x×*]\d+(片|粒|支|袋|瓶|盒)?$/;
  */
 export function termVariants(key: string): string[] {
   const out = [key];
-  let s = key.replace(PACK_RE, '').replace(STRENGTH_RE, '');
+  let s = key;
+  for (let i = 0; i < 3; i++) {
+    const next = s.replace(SIG_RE, '').replace(PACK_RE, '').replace(STRENGTH_RE, '');
+    if (next === s || !next) break;
+    s = next;
+  }
   if (s && s !== key) out.push(s);
   for (const p of DOSAGE_FORM_PREFIXES) {
     if (s.startsWith(p) && s.length > p.length + 1) {
@@ -227,6 +266,27 @@ export function termVariants(key: string): string[] {
       }
     }
   }
+  return [...new Set(out)];
+}
+
+/** Variants of a normalised diagnosis without qualifiers (grade, phase, side, 伴…), most faithful first. */
+export function qualifierVariants(key: string): string[] {
+  const out: string[] = [];
+  let s = key;
+  for (let round = 0; round < 4; round++) {
+    let changed = false;
+    for (const re of QUALIFIER_RES) {
+      const next = s.replace(re, '');
+      if (next !== s && next.length >= 2) {
+        s = next;
+        out.push(s);
+        changed = true;
+      }
+    }
+    if (!changed) break;
+  }
+  const side = s.replace(SIDE_RE, '');
+  if (side !== s) out.push(side);
   return [...new Set(out)];
 }
 
