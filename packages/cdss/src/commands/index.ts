@@ -1,6 +1,7 @@
 import { analyzeCommand } from './analyze.js';
 import { checkCommand } from './check.js';
+import { nerCommand } from './ner.js';
 import type { Command } from './types.js';
 
 /** Every CLI command group; one line each. */
-export const commands: Command[] = [analyzeCommand, checkCommand];
+export const commands: Command[] = [analyzeCommand, checkCommand, nerCommand];
