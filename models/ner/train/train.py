@@ -766,7 +766,7 @@ def main() -> None:
     log(f'vocab: {len(chars)} chars, {len(bis)} bigrams')
 
     model = Tagger(len(chars), len(bis), args.char_dim, args.bigram_dim, args.hidden, args.dropout)
-    if not args.no_pretrain:
+    if not args.no_pretrain and not args.export_only:
         texts = [normalize(r['text']) for r in train19 + c20 + c17]
         budget = int(args.limit_unlabeled_mb * 1e6)
         used = 0

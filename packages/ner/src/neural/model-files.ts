@@ -87,7 +87,8 @@ export function loadModelFiles(dir: string): ModelFiles {
     }
   }
   for (const c of vocab.chars.slice(2)) {
-    if (c.length !== 1) throw new CdssError('CDSS_ERR_MODEL', `模型文件 vocab.json 中的字符 '${c}' 长度不是 1`);
+    if (c.length !== 1)
+      throw new CdssError('CDSS_ERR_MODEL', `模型文件 vocab.json 中的字符 '${c}' 长度不是 1`);
   }
   for (const b of vocab.bigrams.slice(2)) {
     if (b.length !== 2)
