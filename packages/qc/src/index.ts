@@ -1,3 +1,13 @@
+export type { BatchSummary, CountRow } from './batch/aggregate.js';
+export type { BatchWorkerOptions, LineResult } from './batch/evaluate-line.js';
+export { csvCell, renderHtmlReport } from './batch/report.js';
+export {
+  BATCH_OUTPUTS,
+  type BatchOptions,
+  type BatchProgress,
+  formatProgress,
+  runBatch,
+} from './batch/run.js';
 export {
   parseRuleFile,
   type ResolvedRule,

@@ -1,0 +1,101 @@
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+import { generateQcFixtures } from '../fixtures/generate.js';
+import { formatProgress, runBatch } from './run.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'yijian-qc-batch-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const { frontPages, records } = generateQcFixtures({ frontPages: 70, records: 12 });
+const fpFile = join(dir, 'front-pages.ndjson');
+writeFileSync(
+  fpFile,
+  `${frontPages.map((f) => JSON.stringify(f.record)).join('\n')}\n{not json\n\n{"id":"bad"}\n`,
+);
+const recFile = join(dir, 'records.ndjson');
+writeFileSync(recFile, `${records.map((f) => JSON.stringify(f.record)).join('\n')}\n`);
+
+describe('batch QC', () => {
+  it('streams an NDJSON file and writes findings NDJSON, CSV, records CSV, errors, summary and an offline HTML report', async () => {
+    const progress: number[] = [];
+    const out = join(dir, 'out-fp');
+    const summary = await runBatch({
+      input: fpFile,
+      outDir: out,
+      mode: 'front-page',
+      workers: 0,
+      chunkSize: 16,
+      onProgress: (p) => progress.push(p.done),
+    });
+    expect(summary.records).toBe(70);
+    expect(summary.errors).toBe(2);
+    expect(summary.errorCodes).toEqual({ CDSS_ERR_INVALID_JSON: 1, CDSS_ERR_INVALID_RECORD: 1 });
+    const expectedFindings = frontPages.reduce((n, f) => n + (f.expected.length ? 1 : 0), 0);
+    expect(summary.recordsWithFindings).toBe(expectedFindings);
+    expect(summary.grades.甲 + summary.grades.乙 + summary.grades.丙).toBe(70);
+    expect(progress.at(-1)).toBe(72);
+    const nd = readFileSync(join(out, 'findings.ndjson'), 'utf8').trim().split('\n');
+    expect(nd.length).toBe(summary.findings);
+    expect(JSON.parse(nd[0]!)).toHaveProperty('recordId');
+    const csv = readFileSync(join(out, 'findings.csv'), 'utf8').trim().split('\n');
+    expect(csv.length).toBe(summary.findings + 1);
+    const recs = readFileSync(join(out, 'records.csv'), 'utf8').trim().split('\n');
+    expect(recs.length).toBe(71);
+    // Input order is kept: the first data row is line 1.
+    expect(recs[1]!.startsWith('1,')).toBe(true);
+    const errors = readFileSync(join(out, 'errors.ndjson'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(errors.map((e) => e.line)).toEqual([71, 73]);
+    const html = readFileSync(join(out, 'report.html'), 'utf8');
+    expect(html).toContain('<svg');
+    expect(html).not.toMatch(/<script|https?:\/\//);
+    expect(html).toContain('按科室');
+  });
+
+  it('runs whole records with timeliness, completeness and consistency', async () => {
+    const summary = await runBatch({
+      input: recFile,
+      outDir: join(dir, 'out-rec'),
+      mode: 'record',
+      workers: 0,
+    });
+    expect(summary.records).toBe(12);
+    expect(summary.recordsWithFindings).toBe(records.filter((f) => f.expected.length).length);
+    expect(Object.keys(summary.byCategory).sort()).toContain('timeliness');
+  });
+
+  it('formats a progress line with rate and ETA', () => {
+    expect(formatProgress({ done: 500, total: 1000, errors: 0, findings: 12, elapsedMs: 1000 })).toMatch(
+      /50\.0% 500\/1000 份 500 份\/秒 剩余 00:01/,
+    );
+    expect(formatProgress({ done: 10, errors: 1, findings: 0, elapsedMs: 2000 })).toMatch(/10 份 5 份\/秒/);
+  });
+
+  // Worker threads need the compiled worker (dist/batch/worker.js).
+  const dist = fileURLToPath(new URL('../../dist/index.js', import.meta.url));
+  const hasDist = existsSync(fileURLToPath(new URL('../../dist/batch/worker.js', import.meta.url)));
+  if (!hasDist)
+    console.warn(
+      '[qc] dist/batch/worker.js not built: skipping the worker-thread batch test (run pnpm build)',
+    );
+  it.skipIf(!hasDist)('gives the same results on worker threads as in-process', async () => {
+    const mod = (await import(dist)) as typeof import('../index.js');
+    const a = await mod.runBatch({
+      input: fpFile,
+      outDir: join(dir, 'w2'),
+      mode: 'front-page',
+      workers: 2,
+      chunkSize: 8,
+    });
+    const b = await runBatch({ input: fpFile, outDir: join(dir, 'w0'), mode: 'front-page', workers: 0 });
+    expect(a.findings).toBe(b.findings);
+    expect(readFileSync(join(dir, 'w2', 'records.csv'), 'utf8')).toBe(
+      readFileSync(join(dir, 'w0', 'records.csv'), 'utf8'),
+    );
+  });
+});

@@ -1,0 +1,151 @@
+import { CdssError, type PatientRecord, parseRecord } from '@yijian/emr';
+import type { Annotation } from '@yijian/ner';
+import { type CodeTable, loadCodeTableCsv } from '../code-table.js';
+import { parseQcConfig, type QcConfigInput } from '../config.js';
+import type { ConceptResolver } from '../consistency.js';
+import { evaluateFrontPage, evaluateRecord } from '../evaluate.js';
+import { scoreFindings } from '../score.js';
+import type { Finding, Grade } from '../types.js';
+
+/** What one batch worker is told once. */
+export interface BatchWorkerOptions {
+  mode: 'front-page' | 'record';
+  codeTablePaths?: string[];
+  config?: QcConfigInput;
+  /** Annotate documents with @yijian/ner over the default knowledge graph (record mode). */
+  ner?: boolean;
+  /** Review time for completeness. */
+  at?: string;
+}
+
+/** One record's outcome, small enough to post between threads. */
+export type LineResult =
+  | {
+      ok: true;
+      line: number;
+      recordId: string;
+      department: string;
+      doctor: string;
+      dischargeDate: string;
+      score: number;
+      grade: Grade;
+      findings: Finding[];
+    }
+  | { ok: false; line: number; recordId?: string; code: string; message: string };
+
+export interface LineEvaluator {
+  evaluate(line: string, lineNo: number): Promise<LineResult>;
+}
+
+/** Build the per-thread evaluator: code table, config, and (optionally) NER and the graph resolver. */
+export async function createLineEvaluator(options: BatchWorkerOptions): Promise<LineEvaluator> {
+  const config = parseQcConfig(options.config ?? {});
+  const codeTable: CodeTable | undefined = options.codeTablePaths?.length
+    ? loadCodeTableCsv(...options.codeTablePaths)
+    : undefined;
+  let annotate: ((r: PatientRecord) => Promise<{ documentId: string; annotation: Annotation }[]>) | undefined;
+  let resolver: ConceptResolver | undefined;
+  if (options.ner && options.mode === 'record') {
+    const kg = await import('@yijian/knowledge-graph');
+    const ner = await import('@yijian/ner');
+    const { createGraphResolver } = await import('../resolver.js');
+    const graph = kg.loadDefaultGraph();
+    const kinds: Record<
+      string,
+      'disease' | 'symptom' | 'drug' | 'operation' | 'lab' | 'imaging' | 'anatomy'
+    > = {
+      Disease: 'disease',
+      Symptom: 'symptom',
+      Drug: 'drug',
+      DrugClass: 'drug',
+      Procedure: 'operation',
+      LabTest: 'lab',
+      Exam: 'imaging',
+      Anatomy: 'anatomy',
+    };
+    const annotator = ner.createAnnotator({
+      taggers: [
+        ner.createLexiconTagger(
+          graph
+            .lexicon()
+            .flatMap((e) =>
+              kinds[e.kind] ? [{ term: e.term, type: kinds[e.kind]!, conceptId: e.conceptId }] : [],
+            ),
+        ),
+      ],
+    });
+    resolver = createGraphResolver(graph, kg.createLinker(graph));
+    annotate = async (r) => {
+      const out: { documentId: string; annotation: Annotation }[] = [];
+      for (const d of r.documents)
+        out.push({ documentId: d.id, annotation: await annotator.annotate(d.text) });
+      return out;
+    };
+  }
+  return {
+    async evaluate(line, lineNo) {
+      let recordId: string | undefined;
+      try {
+        let raw: unknown;
+        try {
+          raw = JSON.parse(line);
+        } catch (error) {
+          throw new CdssError('CDSS_ERR_INVALID_JSON', `Malformed JSON: ${(error as Error).message}`);
+        }
+        recordId = typeof (raw as { id?: unknown })?.id === 'string' ? (raw as { id: string }).id : undefined;
+        const record = parseRecord(raw);
+        let findings: Finding[];
+        if (options.mode === 'front-page') {
+          findings = evaluateFrontPage(record, { config, ...(codeTable ? { codeTable } : {}) });
+        } else {
+          const annotations = annotate ? await annotate(record) : undefined;
+          findings = evaluateRecord(record, {
+            config,
+            ...(codeTable ? { codeTable } : {}),
+            ...(annotations ? { annotations } : {}),
+            ...(resolver ? { resolver } : {}),
+            ...(options.at ? { at: options.at } : {}),
+          }).findings;
+        }
+        const { score, grade } = scoreFindings(findings, config);
+        const fp = record.frontPage;
+        const doctor =
+          fp?.attendingPhysician?.trim() ||
+          record.encounter.attendingDoctors.find((d) => d.role === '主治医师')?.name ||
+          fp?.residentPhysician?.trim() ||
+          '未知';
+        return {
+          ok: true,
+          line: lineNo,
+          recordId: record.id,
+          department: fp?.dischargeDepartment?.trim() || record.encounter.department,
+          doctor,
+          dischargeDate: (
+            fp?.dischargeTime ??
+            record.encounter.dischargeTime ??
+            record.encounter.admissionTime
+          ).slice(0, 10),
+          score,
+          grade,
+          findings,
+        };
+      } catch (error) {
+        if (error instanceof CdssError)
+          return {
+            ok: false,
+            line: lineNo,
+            ...(recordId ? { recordId } : {}),
+            code: error.code,
+            message: error.message,
+          };
+        return {
+          ok: false,
+          line: lineNo,
+          ...(recordId ? { recordId } : {}),
+          code: 'CDSS_ERR_INTERNAL',
+          message: (error as Error).message,
+        };
+      }
+    },
+  };
+}
