@@ -1,0 +1,325 @@
+/**
+ * CDS Hooks latency under load, on loopback, against the built service in its own process.
+ *
+ *   pnpm bench:service [-- --duration 10 --rate 1000 --pv-rate 50 --json]
+ *
+ * 1. order-sign with 10 draft medication orders (plus 5 active ones, diagnoses and an allergy in
+ *    prefetch), at a fixed arrival rate (default 1,000 requests/s). Target: p99 < 20 ms.
+ * 2. patient-view with a 5,000-character progress note (NER + linking + rules), default 50
+ *    requests/s. Target: p99 < 100 ms.
+ * Production settings: JWT verification on (a fresh ES256-signed token per request), audit log in
+ * SQLite, info-level logs; only rate limiting is off. autocannon drives the load from this process.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { sign as cryptoSign, generateKeyPairSync, randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import type autocannonType from 'autocannon';
+
+const root = join(fileURLToPath(new URL('.', import.meta.url)), '..');
+const require = createRequire(join(root, 'bench', 'package.json'));
+const autocannon = require('autocannon') as typeof autocannonType;
+
+const { values } = parseArgs({
+  options: {
+    duration: { type: 'string', default: '10' },
+    rate: { type: 'string', default: '1000' },
+    'pv-rate': { type: 'string', default: '50' },
+    connections: { type: 'string', default: '20' },
+    json: { type: 'boolean', default: false },
+  },
+});
+const duration = Number(values.duration);
+const rate = Number(values.rate);
+const pvRate = Number(values['pv-rate']);
+const connections = Number(values.connections);
+
+// --- a CDS client's key pair and JWT signing (ES256, as the EMR would sign) -------------------------
+const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+const ISSUER = 'https://emr.bench.local';
+const b64url = (x: string | Buffer) => Buffer.from(x).toString('base64url');
+function jwt(aud: string): string {
+  const now = Math.floor(Date.now() / 1000);
+  const head = b64url(JSON.stringify({ alg: 'ES256', kid: 'bench', typ: 'JWT' }));
+  const body = b64url(JSON.stringify({ iss: ISSUER, aud, iat: now, exp: now + 300, jti: randomUUID() }));
+  const sig = cryptoSign('sha256', Buffer.from(`${head}.${body}`), {
+    key: privateKey,
+    dsaEncoding: 'ieee-p1363',
+  });
+  return `${head}.${body}.${b64url(sig)}`;
+}
+
+// --- FHIR payloads ---------------------------------------------------------------------------------------
+const med = (id: string, name: string, value: number, unit: string, freq: string, status = 'active') => ({
+  resourceType: 'MedicationRequest',
+  id,
+  status,
+  intent: 'order',
+  authoredOn: '2025-03-10T10:30:00+08:00',
+  medicationCodeableConcept: { text: name },
+  dosageInstruction: [
+    {
+      route: { text: '口服' },
+      timing: { code: { text: freq } },
+      doseAndRate: [{ doseQuantity: { value, unit } }],
+    },
+  ],
+});
+const bundle = (resources: object[], type = 'searchset') => ({
+  resourceType: 'Bundle',
+  type,
+  entry: resources.map((resource) => ({ resource })),
+});
+const patient = { resourceType: 'Patient', id: 'pat-1', gender: 'male', birthDate: '1950-05-02' };
+const conditions = bundle(
+  ['持续性心房颤动', '2型糖尿病', '高血压病3级', '慢性肾脏病3期', '消化性溃疡'].map((text, i) => ({
+    resourceType: 'Condition',
+    id: `c-${i}`,
+    clinicalStatus: { coding: [{ code: 'active' }] },
+    code: { text },
+  })),
+);
+const allergies = bundle([{ resourceType: 'AllergyIntolerance', id: 'a-1', code: { text: '青霉素' } }]);
+const active = bundle([
+  med('m-1', '华法林钠片', 2.5, 'mg', 'qd'),
+  med('m-2', '二甲双胍片', 500, 'mg', 'tid'),
+  med('m-3', '苯磺酸氨氯地平片', 5, 'mg', 'qd'),
+  med('m-4', '阿托伐他汀钙片', 20, 'mg', 'qn'),
+  med('m-5', '琥珀酸美托洛尔缓释片', 47.5, 'mg', 'qd'),
+]);
+const drafts = [
+  med('d-1', '阿司匹林肠溶片', 100, 'mg', 'qd', 'draft'),
+  med('d-2', '布洛芬缓释胶囊', 300, 'mg', 'bid', 'draft'),
+  med('d-3', '奥美拉唑肠溶胶囊', 20, 'mg', 'qd', 'draft'),
+  med('d-4', '阿莫西林胶囊', 500, 'mg', 'tid', 'draft'),
+  med('d-5', '呋塞米片', 20, 'mg', 'qd', 'draft'),
+  med('d-6', '氯化钾缓释片', 500, 'mg', 'tid', 'draft'),
+  med('d-7', '螺内酯片', 20, 'mg', 'qd', 'draft'),
+  med('d-8', '地高辛片', 0.125, 'mg', 'qd', 'draft'),
+  med('d-9', '胺碘酮片', 200, 'mg', 'tid', 'draft'),
+  med('d-10', '克拉霉素片', 250, 'mg', 'bid', 'draft'),
+];
+const orderSign = JSON.stringify({
+  hook: 'order-sign',
+  hookInstance: randomUUID(),
+  context: {
+    userId: 'Practitioner/1',
+    patientId: 'pat-1',
+    encounterId: 'enc-1',
+    draftOrders: bundle(drafts, 'collection'),
+  },
+  prefetch: { patient, conditions, medications: active, allergies },
+});
+
+const NOTE_SENTENCES = [
+  '患者男性，75岁，因“反复心悸、气促3年，加重伴双下肢水肿1周”入院。',
+  '既往高血压病史20年，最高血压180/100mmHg，规律口服苯磺酸氨氯地平片5mg qd。',
+  '2型糖尿病病史10年，口服二甲双胍片500mg tid，血糖控制可。否认冠心病史，否认脑梗死病史。',
+  '持续性心房颤动3年，长期口服华法林钠片2.5mg qd抗凝，INR波动于2.0-3.0。',
+  '今日查房：神志清，精神可，诉心悸较前好转，无胸痛，无黑便。',
+  '查体：T 36.5℃，P 88次/分，R 18次/分，BP 135/80mmHg，双肺底可闻及少许湿啰音，心律绝对不齐。',
+  '辅助检查：血钾5.8mmol/L，肌酐156μmol/L，BNP 1250pg/ml，INR 2.6。',
+  '上级医师查房后指出：患者心衰诊断明确，继续利尿、控制心室率治疗，注意监测电解质及肾功能。',
+  '母亲患糖尿病。待排肺部感染，完善胸部CT。不排除消化道出血可能，复查大便潜血。',
+];
+let noteText = '';
+for (let i = 0; noteText.length < 5000; i++) noteText += NOTE_SENTENCES[i % NOTE_SENTENCES.length];
+noteText = noteText.slice(0, 5000);
+const patientView = JSON.stringify({
+  hook: 'patient-view',
+  hookInstance: randomUUID(),
+  context: { userId: 'Practitioner/1', patientId: 'pat-1', encounterId: 'enc-1' },
+  prefetch: {
+    patient,
+    encounter: {
+      resourceType: 'Encounter',
+      id: 'enc-1',
+      status: 'in-progress',
+      period: { start: '2025-03-10T09:20:00+08:00' },
+      serviceType: { text: '心血管内科' },
+    },
+    conditions,
+    medications: active,
+    allergies,
+    notes: bundle([
+      {
+        resourceType: 'DocumentReference',
+        id: 'note-1',
+        status: 'current',
+        type: { text: '日常病程记录' },
+        date: '2025-03-12T09:00:00+08:00',
+        content: [
+          { attachment: { contentType: 'text/plain', data: Buffer.from(noteText).toString('base64') } },
+        ],
+      },
+    ]),
+  },
+});
+
+// --- start the service -----------------------------------------------------------------------------------
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as { port: number };
+      srv.close(() => resolve(port));
+    });
+    srv.on('error', reject);
+  });
+}
+
+async function startService(port: number, dir: string): Promise<ChildProcess> {
+  const jwk = { ...publicKey.export({ format: 'jwk' }), kid: 'bench', alg: 'ES256', use: 'sig' };
+  writeFileSync(join(dir, 'jwks.json'), JSON.stringify({ keys: [jwk] }));
+  const child = spawn(process.execPath, [join(root, 'service/dist/main.js')], {
+    env: {
+      ...process.env,
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      PUBLIC_URL: `http://127.0.0.1:${port}`,
+      CDS_HOOKS_JWKS: join(dir, 'jwks.json'),
+      CDS_HOOKS_ISSUERS: ISSUER,
+      RATE_LIMIT_MAX: '0',
+      DATA_DIR: dir,
+      LOG_LEVEL: 'info',
+    },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  await new Promise<void>((resolve, reject) => {
+    let buffer = '';
+    const onData = (chunk: Buffer) => {
+      buffer += chunk.toString();
+      if (buffer.includes('"msg":"ready')) {
+        resolve();
+      }
+      if (buffer.length > 100_000) buffer = buffer.slice(-10_000);
+    };
+    child.stdout!.on('data', onData);
+    child.on('exit', (code) => reject(new Error(`service exited with ${code}`)));
+    setTimeout(() => reject(new Error('service did not become ready in 120 s')), 120_000).unref();
+  });
+  return child;
+}
+
+interface Run {
+  name: string;
+  targetRate: number;
+  achievedRate: number;
+  requests: number;
+  non2xx: number;
+  errors: number;
+  p50: number;
+  p90: number;
+  p99: number;
+  max: number;
+  target: string;
+}
+
+async function load(
+  name: string,
+  base: string,
+  path: string,
+  body: string,
+  ratePerSec: number,
+  seconds: number,
+  target: string,
+): Promise<Run> {
+  const url = `${base}${path}`;
+  const result = await autocannon({
+    url,
+    method: 'POST',
+    connections: Math.min(connections, ratePerSec),
+    overallRate: ratePerSec,
+    duration: seconds,
+    headers: { 'content-type': 'application/json' },
+    requests: [
+      {
+        setupRequest: (req) => ({
+          ...req,
+          body,
+          headers: { ...req.headers, authorization: `Bearer ${jwt(url)}` },
+        }),
+      },
+    ],
+  });
+  return {
+    name,
+    targetRate: ratePerSec,
+    achievedRate: Math.round(result.requests.average),
+    requests: result.requests.total,
+    non2xx: result.non2xx,
+    errors: result.errors + result.timeouts,
+    p50: result.latency.p50,
+    p90: result.latency.p90,
+    p99: result.latency.p99,
+    max: result.latency.max,
+    target,
+  };
+}
+
+const dir = mkdtempSync(join(tmpdir(), 'yijian-bench-'));
+const port = await freePort();
+const base = `http://127.0.0.1:${port}`;
+const child = await startService(port, dir);
+try {
+  // Sanity: both hooks answer and order-sign finds something to say.
+  const probe = await fetch(`${base}/cds-services/yijian-order-sign`, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/json',
+      authorization: `Bearer ${jwt(`${base}/cds-services/yijian-order-sign`)}`,
+    },
+    body: orderSign,
+  });
+  const cards = ((await probe.json()) as { cards?: unknown[] }).cards ?? [];
+  if (probe.status !== 200) throw new Error(`order-sign probe answered ${probe.status}`);
+  // Warm-up (JIT, caches), then measure.
+  await load('warm-up', base, '/cds-services/yijian-order-sign', orderSign, Math.min(rate, 200), 3, '');
+  await load('warm-up', base, '/cds-services/yijian-patient-view', patientView, Math.min(pvRate, 20), 3, '');
+  const runs = [
+    await load(
+      'order-sign, 10 draft medications',
+      base,
+      '/cds-services/yijian-order-sign',
+      orderSign,
+      rate,
+      duration,
+      'p99 < 20 ms',
+    ),
+    await load(
+      'patient-view, 5,000-char note',
+      base,
+      '/cds-services/yijian-patient-view',
+      patientView,
+      pvRate,
+      duration,
+      'p99 < 100 ms',
+    ),
+  ];
+  if (values.json)
+    console.log(
+      JSON.stringify({ port, orderSignCards: cards.length, noteChars: noteText.length, runs }, null, 2),
+    );
+  else {
+    console.log(
+      `order-sign answers ${cards.length} cards for the 10-order bundle; patient-view note: ${noteText.length} chars`,
+    );
+    console.log(
+      'scenario                              target/s  achieved/s  requests  non2xx  errors   p50 ms   p90 ms   p99 ms   max ms  target',
+    );
+    for (const r of runs) {
+      console.log(
+        `${r.name.padEnd(38)}${String(r.targetRate).padStart(8)}${String(r.achievedRate).padStart(12)}${String(r.requests).padStart(10)}${String(r.non2xx).padStart(8)}${String(r.errors).padStart(8)}${r.p50.toFixed(1).padStart(9)}${r.p90.toFixed(1).padStart(9)}${r.p99.toFixed(1).padStart(9)}${r.max.toFixed(1).padStart(9)}  ${r.target}`,
+      );
+    }
+  }
+} finally {
+  child.kill('SIGTERM');
+  await new Promise((r) => child.once('exit', r));
+  rmSync(dir, { recursive: true, force: true });
+}

@@ -1,0 +1,215 @@
+import { randomUUID } from 'node:crypto';
+import fastifyCors from '@fastify/cors';
+import fastifyHelmet from '@fastify/helmet';
+import fastifyRateLimit from '@fastify/rate-limit';
+import { CdssError } from '@yijian/emr';
+import Fastify, { type FastifyInstance, LogController } from 'fastify';
+import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import { createEngine, type Engine } from 'yijian';
+import { apiKeyOf, authenticateCdsHooks, authenticateRest } from './auth.js';
+import { createCdsJwtVerifier } from './cds-hooks/jwt.js';
+import { baseUrl, isLoopback, parseConfig, type ServiceConfig, type ServiceConfigInput } from './config.js';
+import type { ServiceContext } from './context.js';
+import { registerDocs } from './docs.js';
+import { errorHandler, notFoundHandler, resolveError } from './errors.js';
+import { type LogDestination, loggerOptions } from './logging.js';
+import { createMetrics } from './metrics.js';
+import { analysisRoutes } from './routes/analysis.js';
+import { cdsHooksRoutes } from './routes/cds-hooks.js';
+import { knowledgeRoutes } from './routes/knowledge.js';
+import { operationsRoutes } from './routes/operations.js';
+import { openStore } from './store.js';
+import { ANONYMOUS_TENANT, createTenantRegistry, hashApiKey, type Tenant } from './tenants.js';
+
+export interface BuildAppOptions {
+  /** Parsed or raw config; defaults apply to what is missing. */
+  config?: ServiceConfigInput | ServiceConfig;
+  /** An engine to use (shared, not closed with the app); by default the app creates its own. */
+  engine?: Engine;
+  /** Where log lines go instead of stdout. */
+  logStream?: LogDestination;
+  /** Register default process metrics (default true; tests building many apps turn it off). */
+  defaultMetrics?: boolean;
+}
+
+export type YijianApp = FastifyInstance & { yijian: ServiceContext };
+
+const REQUEST_ID_RE = /^[A-Za-z0-9._:-]{1,64}$/;
+
+/**
+ * Build the fastify app: config validated, engine loading, store open, every route registered.
+ * It does not listen; main.ts does. Tests call `app.inject()`.
+ */
+export async function buildApp(options: BuildAppOptions = {}): Promise<YijianApp> {
+  const config = parseConfig(options.config as ServiceConfigInput);
+  const tenants = createTenantRegistry(config.apiKeysFile);
+  if (!tenants.enabled && !isLoopback(config.host) && !config.allowAnonymous) {
+    throw new CdssError(
+      'CDSS_ERR_INVALID_CONFIG',
+      `Refusing to serve ${config.host} without API keys: set API_KEYS_FILE (or ALLOW_ANONYMOUS=true for a closed network)`,
+    );
+  }
+  if (!config.cdsHooksJwks && !isLoopback(config.host) && !config.allowAnonymous) {
+    throw new CdssError(
+      'CDSS_ERR_INVALID_CONFIG',
+      `Refusing to serve CDS Hooks on ${config.host} without JWT verification: set CDS_HOOKS_JWKS and CDS_HOOKS_ISSUERS`,
+    );
+  }
+  const jwt = config.cdsHooksJwks
+    ? createCdsJwtVerifier({ jwks: config.cdsHooksJwks, issuers: config.cdsHooksIssuers })
+    : undefined;
+
+  const app = Fastify({
+    logger: loggerOptions(config, options.logStream),
+    bodyLimit: config.bodyLimit,
+    trustProxy: config.trustProxy,
+    // One line per request is written by our onResponse hook instead (route template, no URL).
+    logController: new LogController({ disableRequestLogging: true }),
+    return503OnClosing: true,
+    forceCloseConnections: 'idle',
+    requestIdHeader: false,
+    genReqId: (req) => {
+      const incoming = req.headers['x-request-id'];
+      return typeof incoming === 'string' && REQUEST_ID_RE.test(incoming) ? incoming : randomUUID();
+    },
+    routerOptions: { maxParamLength: 200 },
+  }).withTypeProvider<ZodTypeProvider>();
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  app.setErrorHandler(errorHandler);
+  app.setNotFoundHandler(notFoundHandler);
+  app.decorateRequest('tenant', null as unknown as Tenant);
+
+  // JSON only: plain text is refused with 415 rather than parsed into a string.
+  app.removeContentTypeParser('text/plain');
+  // FHIR clients send application/fhir+json; parse it like JSON (same prototype-poisoning guards).
+  app.addContentTypeParser(
+    'application/fhir+json',
+    { parseAs: 'string' },
+    app.getDefaultJsonParser('error', 'error') as Parameters<typeof app.addContentTypeParser>[2],
+  );
+
+  const metrics = createMetrics({ defaultMetrics: options.defaultMetrics ?? true });
+  const store = openStore(config.dataDir, config.dbFile);
+
+  let engine: Engine | undefined = options.engine;
+  let engineError: unknown;
+  let closing = false;
+  const enginePromise: Promise<Engine> = engine
+    ? Promise.resolve(engine)
+    : createEngine().then(
+        (e) => {
+          engine = e;
+          return e;
+        },
+        (error: unknown) => {
+          engineError = error;
+          throw error;
+        },
+      );
+  enginePromise.catch(() => {});
+
+  let listeningPort: number | undefined;
+  const ctx: ServiceContext = {
+    config,
+    engine: () => enginePromise,
+    isReady: () => engine !== undefined && !closing && engineError === undefined,
+    store,
+    metrics,
+    tenants,
+    jwt,
+    baseUrl: () => baseUrl(config, listeningPort ?? config.port),
+    recordShown(audit, alerts) {
+      for (const a of alerts)
+        metrics.alerts.inc({ rule_id: a.ruleId, severity: a.severity, channel: audit.channel });
+      store.recordShown(audit, alerts);
+    },
+  };
+  app.decorate('yijian', ctx);
+  app.addHook('onListen', async () => {
+    const address = app.server.address();
+    if (address && typeof address === 'object') listeningPort = address.port;
+  });
+
+  // Request id on every answer; latency per route template; one log line per request.
+  app.addHook('onRequest', async (request, reply) => {
+    request.tenant = ANONYMOUS_TENANT;
+    void reply.header('x-request-id', request.id);
+  });
+  app.addHook('onResponse', async (request, reply) => {
+    const route = request.routeOptions.url ?? 'unmatched';
+    const seconds = reply.elapsedTime / 1000;
+    metrics.httpDuration.observe(
+      { method: request.method, route, status_code: String(reply.statusCode) },
+      seconds,
+    );
+    request.log.info(
+      {
+        method: request.method,
+        route,
+        statusCode: reply.statusCode,
+        ms: Math.round(reply.elapsedTime * 10) / 10,
+        tenant: request.tenant.id,
+      },
+      'request',
+    );
+  });
+  app.addHook('onError', async (_request, _reply, error) => {
+    const resolved = resolveError(error);
+    if (resolved.status < 500) metrics.refused.inc({ code: resolved.body.error.code });
+  });
+
+  await app.register(fastifyHelmet, { global: true });
+  await app.register(fastifyCors, {
+    origin: config.corsOrigins.length ? config.corsOrigins : false,
+    methods: ['GET', 'POST', 'PATCH', 'DELETE'],
+    allowedHeaders: ['content-type', 'authorization', 'x-api-key', 'x-request-id'],
+    exposedHeaders: ['x-request-id'],
+    maxAge: 600,
+  });
+  if (config.rateLimitMax > 0) {
+    await app.register(fastifyRateLimit, {
+      global: true,
+      max: config.rateLimitMax,
+      timeWindow: config.rateLimitWindowMs,
+      // Per credential when one is sent (each tenant has its own budget), else per client address.
+      keyGenerator: (request) => {
+        const key = apiKeyOf(request);
+        return key ? hashApiKey(key) : request.ip;
+      },
+      allowList: (request) => /^\/(health|ready|metrics)$/.test(request.url.split('?')[0] ?? ''),
+      errorResponseBuilder: (_request, context) =>
+        new CdssError(
+          'CDSS_ERR_RATE_LIMITED',
+          `Rate limit of ${context.max} requests per ${context.after} exceeded`,
+        ),
+    });
+  }
+  if (config.docs) await registerDocs(app, baseUrl(config));
+
+  // Authentication: /v1 by API key, /cds-services by signed JWT.
+  app.addHook('onRequest', async (request) => {
+    const path = request.url;
+    if (path.startsWith('/v1/')) authenticateRest(ctx, request);
+    else if (
+      path === '/cds-services' ||
+      path.startsWith('/cds-services/') ||
+      path.startsWith('/cds-services?')
+    )
+      await authenticateCdsHooks(ctx, request);
+  });
+
+  await app.register(async (scope) => operationsRoutes(scope.withTypeProvider<ZodTypeProvider>(), ctx));
+  await app.register(async (scope) => analysisRoutes(scope.withTypeProvider<ZodTypeProvider>(), ctx));
+  await app.register(async (scope) => knowledgeRoutes(scope.withTypeProvider<ZodTypeProvider>(), ctx));
+  await app.register(async (scope) => cdsHooksRoutes(scope.withTypeProvider<ZodTypeProvider>(), ctx));
+
+  app.addHook('preClose', async () => {
+    closing = true;
+  });
+  app.addHook('onClose', async () => {
+    if (!options.engine && engine) await engine.close();
+    store.close();
+  });
+  return app as unknown as YijianApp;
+}

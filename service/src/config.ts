@@ -1,0 +1,156 @@
+import { fileURLToPath } from 'node:url';
+import { fromZodIssues } from '@yijian/emr';
+import { z } from 'zod';
+
+/**
+ * Service configuration: one zod schema, every default in this file. Only this file reads
+ * environment variables (see {@link configFromEnv}); `buildApp()` takes the parsed object so tests
+ * can pass their own.
+ */
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+/** `a,b, c` -> ['a','b','c']; empty -> []. */
+const csv = z
+  .string()
+  .transform((s) =>
+    s
+      .split(',')
+      .map((x) => x.trim())
+      .filter(Boolean),
+  )
+  .pipe(z.array(z.string()));
+
+const bool = z.union([
+  z.boolean(),
+  z.enum(['true', 'false', '1', '0']).transform((s) => s === 'true' || s === '1'),
+]);
+
+const intFromEnv = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+
+export const DEFAULT_DATA_DIR = fileURLToPath(new URL('../data/', import.meta.url));
+
+export const serviceConfigSchema = z.strictObject({
+  /** TCP port; 0 picks a free one. */
+  port: intFromEnv(0, 65535).default(8080),
+  /** Listen address. The default keeps the service on this machine. */
+  host: z.string().min(1).default('127.0.0.1'),
+  logLevel: z.enum(LOG_LEVELS).default('info'),
+  /** Largest accepted request body in bytes (default 10 MiB; a whole inpatient record with notes fits). */
+  bodyLimit: intFromEnv(1024, 1024 * 1024 * 1024).default(10 * 1024 * 1024),
+  /**
+   * The public base URL of this service (no trailing slash), e.g. https://cds.hospital.cn. CDS Hooks
+   * JWTs must name `<publicUrl>/cds-services/<id>` (or `<publicUrl>/cds-services`) as `aud`.
+   * Default: http://<host>:<port>.
+   */
+  publicUrl: z
+    .string()
+    .url()
+    .transform((s) => s.replace(/\/+$/, ''))
+    .optional(),
+  /**
+   * JSON file of tenants and their hashed API keys (see docs/service.md). When unset, the REST API
+   * runs without API keys as tenant `default`, which is refused unless the service listens on
+   * loopback only or `allowAnonymous` is set.
+   */
+  apiKeysFile: z.string().min(1).optional(),
+  /** JWKS used to verify CDS Hooks JWTs: a file path or an http(s) URL. */
+  cdsHooksJwks: z.string().min(1).optional(),
+  /** Allowed `iss` values of CDS Hooks JWTs (required with cdsHooksJwks). */
+  cdsHooksIssuers: z.array(z.string().min(1)).default([]),
+  /** Accept unauthenticated calls off loopback (never do this in production). */
+  allowAnonymous: z.boolean().default(false),
+  /** Requests per rate-limit window per API key / client address; 0 turns rate limiting off. */
+  rateLimitMax: intFromEnv(0, 10_000_000).default(6000),
+  rateLimitWindowMs: intFromEnv(1000, 3_600_000).default(60_000),
+  /** Origins allowed by CORS; empty (the default) sends no CORS headers at all. */
+  corsOrigins: z.array(z.string().min(1)).default([]),
+  /** Directory of the SQLite store (audit log, feedback, tenant rule settings). */
+  dataDir: z.string().min(1).default(DEFAULT_DATA_DIR),
+  /** SQLite file name inside dataDir, or `:memory:`. */
+  dbFile: z.string().min(1).default('yijian.sqlite'),
+  /** How long shutdown waits for in-flight requests before closing anyway. */
+  shutdownTimeoutMs: intFromEnv(0, 600_000).default(10_000),
+  /** Trust X-Forwarded-* from a reverse proxy (its address or `true`). */
+  trustProxy: z.union([z.boolean(), z.string().min(1)]).default(false),
+  /** Serve OpenAPI and swagger-ui at /docs. */
+  docs: z.boolean().default(true),
+});
+
+export type ServiceConfig = z.output<typeof serviceConfigSchema>;
+export type ServiceConfigInput = z.input<typeof serviceConfigSchema>;
+
+/** Validate a config object; a bad option fails here, at start, naming the option. */
+export function parseConfig(input: ServiceConfigInput = {}): ServiceConfig {
+  const result = serviceConfigSchema.safeParse(input);
+  if (!result.success)
+    throw fromZodIssues('CDSS_ERR_INVALID_CONFIG', 'Invalid service configuration', result.error.issues);
+  return result.data;
+}
+
+/** Environment variable -> config key, with the parser for its text. */
+const ENV: Record<string, { key: keyof ServiceConfigInput; parse?: z.ZodType }> = {
+  PORT: { key: 'port' },
+  HOST: { key: 'host' },
+  LOG_LEVEL: { key: 'logLevel' },
+  BODY_LIMIT: { key: 'bodyLimit' },
+  PUBLIC_URL: { key: 'publicUrl' },
+  API_KEYS_FILE: { key: 'apiKeysFile' },
+  CDS_HOOKS_JWKS: { key: 'cdsHooksJwks' },
+  CDS_HOOKS_ISSUERS: { key: 'cdsHooksIssuers', parse: csv },
+  ALLOW_ANONYMOUS: { key: 'allowAnonymous', parse: bool },
+  RATE_LIMIT_MAX: { key: 'rateLimitMax' },
+  RATE_LIMIT_WINDOW_MS: { key: 'rateLimitWindowMs' },
+  CORS_ORIGINS: { key: 'corsOrigins', parse: csv },
+  DATA_DIR: { key: 'dataDir' },
+  DB_FILE: { key: 'dbFile' },
+  SHUTDOWN_TIMEOUT_MS: { key: 'shutdownTimeoutMs' },
+  TRUST_PROXY: { key: 'trustProxy', parse: z.union([bool, z.string()]) },
+  DOCS: { key: 'docs', parse: bool },
+};
+
+/** The environment variables the service reads, for docs and `--help`. */
+export const ENV_VARS = Object.keys(ENV);
+
+/** Read the config from environment variables (empty values count as unset). */
+export function configFromEnv(env: NodeJS.ProcessEnv = process.env): ServiceConfig {
+  const input: Record<string, unknown> = {};
+  const issues: { path: PropertyKey[]; message: string }[] = [];
+  for (const [name, { key, parse }] of Object.entries(ENV)) {
+    const raw = env[name];
+    if (raw === undefined || raw.trim() === '') continue;
+    if (!parse) {
+      input[key] = raw.trim();
+      continue;
+    }
+    const r = parse.safeParse(raw.trim());
+    if (r.success) input[key] = r.data;
+    else issues.push({ path: [name], message: r.error.issues[0]?.message ?? 'invalid value' });
+  }
+  if (issues.length) throw fromZodIssues('CDSS_ERR_INVALID_CONFIG', 'Invalid environment', issues);
+  const result = serviceConfigSchema.safeParse(input);
+  if (!result.success) {
+    const byKey = new Map(Object.entries(ENV).map(([name, v]) => [v.key as string, name]));
+    throw fromZodIssues(
+      'CDSS_ERR_INVALID_CONFIG',
+      'Invalid environment',
+      result.error.issues.map((i) => ({
+        ...i,
+        path: [byKey.get(String(i.path[0])) ?? String(i.path[0]), ...i.path.slice(1)],
+      })),
+    );
+  }
+  return result.data;
+}
+
+/** True when the address only accepts connections from this machine. */
+export function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\./.test(host);
+}
+
+/** The base URL clients use: `publicUrl`, or derived from host and port. */
+export function baseUrl(config: ServiceConfig, port = config.port): string {
+  if (config.publicUrl) return config.publicUrl;
+  const host = config.host.includes(':') ? `[${config.host}]` : config.host;
+  return `http://${host}:${port}`;
+}

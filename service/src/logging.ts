@@ -1,0 +1,65 @@
+import type { FastifyServerOptions } from 'fastify';
+import type { ServiceConfig } from './config.js';
+
+/**
+ * Structured logs (pino through fastify) that never carry patient identity. Three layers:
+ * 1. nothing logs request or response bodies, headers with credentials, or query strings;
+ * 2. errors are logged by code and field path, never by message (parser messages quote the body);
+ * 3. every line is scrubbed before it is written: resident ID numbers, mobile and landline numbers
+ *    and any run of Chinese characters (names, addresses, note text) are masked. Logs are English by
+ *    design, so Chinese text in a log line can only have come from patient data.
+ */
+
+const ID_NUMBER = /(?<![0-9A-Za-z])\d{17}[\dXx](?![0-9A-Za-z])|(?<![0-9A-Za-z])\d{15}(?![0-9A-Za-z])/g;
+const MOBILE = /(?<!\d)(?:\+?86[- ]?)?1[3-9]\d[- ]?\d{4}[- ]?\d{4}(?!\d)/g;
+const LANDLINE = /(?<!\d)0\d{2,3}-\d{7,8}(?!\d)/g;
+const HAN = /[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u{20000}-\u{2ebef}]+/gu;
+
+/** Mask identifying data in one serialised log line. */
+export function scrubLogLine(line: string): string {
+  return line
+    .replace(ID_NUMBER, '[id]')
+    .replace(MOBILE, '[phone]')
+    .replace(LANDLINE, '[phone]')
+    .replace(HAN, '[zh]');
+}
+
+/** Request fields that are safe to log: no query string, no headers, no body. */
+function serializeRequest(req: {
+  id?: unknown;
+  method?: string;
+  url?: string;
+  routeOptions?: { url?: string };
+}) {
+  return {
+    id: req.id,
+    method: req.method,
+    route: req.routeOptions?.url ?? req.url?.split('?')[0],
+  };
+}
+
+function serializeResponse(res: { statusCode?: number }) {
+  return { statusCode: res.statusCode };
+}
+
+export interface LogDestination {
+  write(line: string): unknown;
+}
+
+/** Logger options for fastify. `stream` replaces stdout (tests collect the lines). */
+export function loggerOptions(
+  config: ServiceConfig,
+  stream?: LogDestination,
+): FastifyServerOptions['logger'] {
+  return {
+    level: config.logLevel,
+    base: { service: 'yijian' },
+    serializers: { req: serializeRequest, res: serializeResponse },
+    redact: {
+      paths: ['req.headers', 'headers.authorization', 'headers["x-api-key"]', '*.body', 'body'],
+      censor: '[redacted]',
+    },
+    hooks: { streamWrite: scrubLogLine },
+    ...(stream ? { stream } : {}),
+  } as FastifyServerOptions['logger'];
+}

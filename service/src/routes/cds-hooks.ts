@@ -1,0 +1,185 @@
+import { CdssError } from '@yijian/emr';
+import { z } from 'zod';
+import { alertToCard, type CdsCard, cdsResponseSchema } from '../cds-hooks/cards.js';
+import {
+  medicationCheckPlan,
+  orderRefs,
+  patientViewBundle,
+  requirePrefetch,
+} from '../cds-hooks/fhir-context.js';
+import {
+  CDS_SERVICES,
+  discoveryDocument,
+  feedbackRequestSchema,
+  hookRequestSchema,
+} from '../cds-hooks/services.js';
+import type { Alert, ServiceContext, ZodApp } from '../context.js';
+import { errorBodySchema, libraryResult } from '../errors.js';
+import { applyTenantRules } from '../tenant-rules.js';
+
+/**
+ * CDS Hooks 2.0: discovery, the three hooks, feedback. Every card shown is written to the audit log
+ * under its uuid, so feedback (accepted / overridden with a reason) can be tied to the rule.
+ */
+
+const serviceParams = z.strictObject({ id: z.string().min(1).max(100) });
+const errors = {
+  400: errorBodySchema,
+  401: errorBodySchema,
+  404: errorBodySchema,
+  412: errorBodySchema,
+  413: errorBodySchema,
+  415: errorBodySchema,
+  429: errorBodySchema,
+};
+
+function serviceById(id: string) {
+  const service = CDS_SERVICES.find((s) => s.id === id);
+  if (!service) throw new CdssError('CDSS_ERR_NOT_FOUND', `Unknown CDS Service: ${id}`);
+  return service;
+}
+
+export function cdsHooksRoutes(app: ZodApp, ctx: ServiceContext): void {
+  app.get(
+    '/cds-services',
+    {
+      schema: {
+        tags: ['cds-hooks'],
+        summary: 'CDS Hooks discovery',
+        security: [{ cdsHooksJwt: [] }],
+        response: {
+          200: libraryResult('CDS Hooks discovery document: { services: [...] }'),
+          401: errorBodySchema,
+        },
+      },
+    },
+    async () => discoveryDocument(),
+  );
+
+  app.post(
+    '/cds-services/:id',
+    {
+      schema: {
+        tags: ['cds-hooks'],
+        summary: 'Call a CDS Service (patient-view, order-select, order-sign); answers cards',
+        security: [{ cdsHooksJwt: [] }],
+        params: serviceParams,
+        body: hookRequestSchema,
+        response: { 200: cdsResponseSchema, ...errors },
+      },
+    },
+    async (request) => {
+      const service = serviceById(request.params.id);
+      const body = request.body;
+      if (body.hook !== service.hook) {
+        throw new CdssError(
+          'CDSS_ERR_INVALID_REQUEST',
+          `Service ${service.id} answers hook ${service.hook}, not ${body.hook}`,
+          {
+            issues: [{ path: ['body', 'hook'], message: `expected ${service.hook}` }],
+          },
+        );
+      }
+      if (service.hook !== 'patient-view' && !body.context.draftOrders) {
+        throw new CdssError('CDSS_ERR_INVALID_REQUEST', `${service.hook} needs context.draftOrders`, {
+          issues: [{ path: ['body', 'context', 'draftOrders'], message: 'required' }],
+        });
+      }
+      requirePrefetch(service, body);
+      const engine = await ctx.engine();
+      const settings = ctx.store.tenantRules(request.tenant.id);
+
+      let alerts: Alert[];
+      let refs = new Map<string, string>();
+      let drafts = new Map<string, { resourceId: string; name: string }>();
+      if (service.hook === 'patient-view') {
+        const bundle = patientViewBundle(body);
+        refs = orderRefs(bundle);
+        const result = await engine.analyze(bundle, { at: new Date().toISOString().slice(0, 19) });
+        alerts = result.alerts;
+      } else {
+        const plan = medicationCheckPlan(body);
+        refs = plan.refs;
+        drafts = plan.drafts;
+        if (plan.draftIndices.size === 0) alerts = [];
+        else {
+          const all = await engine.checkMedications(plan.input);
+          // A card at order time must concern one of the orders being placed.
+          const draftRefs = new Set([...plan.draftIndices].map((i) => `input.drugs[${i}]`));
+          alerts = all.filter((a) => a.evidence.some((e) => e.ref !== undefined && draftRefs.has(e.ref)));
+        }
+      }
+      alerts = applyTenantRules(alerts, settings);
+      const cards: CdsCard[] = [];
+      const shown = [];
+      for (const alert of alerts) {
+        const card = alertToCard(alert, { resourceRefs: refs, draftOrders: drafts });
+        cards.push(card);
+        shown.push({
+          cardId: card.uuid!,
+          alertId: alert.id,
+          ruleId: alert.ruleId,
+          ruleVersion: alert.ruleVersion,
+          severity: card.indicator,
+        });
+      }
+      ctx.recordShown(
+        {
+          tenant: request.tenant.id,
+          channel: 'cds-hooks',
+          endpoint: service.id,
+          requestId: request.id,
+          patientId: body.context.patientId,
+          encounterId: body.context.encounterId,
+          hookInstance: body.hookInstance,
+        },
+        shown,
+      );
+      return { cards };
+    },
+  );
+
+  app.post(
+    '/cds-services/:id/feedback',
+    {
+      schema: {
+        tags: ['cds-hooks'],
+        summary: 'Feedback on cards: accepted suggestions or override with reason',
+        security: [{ cdsHooksJwt: [] }],
+        params: serviceParams,
+        body: feedbackRequestSchema,
+        response: { 200: z.object({ received: z.number().int() }), ...errors },
+      },
+    },
+    async (request) => {
+      const service = serviceById(request.params.id);
+      const tenant = request.tenant.id;
+      const unknown = request.body.feedback
+        .map((f, i) => ({ f, i }))
+        .filter(({ f }) => !ctx.store.findCard(tenant, f.card));
+      if (unknown.length) {
+        throw new CdssError('CDSS_ERR_NOT_FOUND', 'Unknown card id in feedback', {
+          issues: unknown.map(({ i }) => ({
+            path: ['body', 'feedback', i, 'card'],
+            message: 'no card with this uuid was returned',
+          })),
+        });
+      }
+      ctx.store.recordFeedback(
+        request.body.feedback.map((f) => ({
+          tenant,
+          serviceId: service.id,
+          cardId: f.card,
+          outcome: f.outcome,
+          overrideReasonCode: f.overrideReason?.reason?.code,
+          overrideReasonSystem: f.overrideReason?.reason?.system,
+          comment: f.overrideReason?.userComment,
+          acceptedSuggestions: (f.acceptedSuggestions ?? []).map((s) => s.id),
+          outcomeTimestamp: f.outcomeTimestamp,
+        })),
+      );
+      for (const f of request.body.feedback) ctx.metrics.feedback.inc({ outcome: f.outcome });
+      return { received: request.body.feedback.length };
+    },
+  );
+}

@@ -1,0 +1,292 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { CdssError } from '@yijian/emr';
+import Database from 'better-sqlite3';
+
+/**
+ * The service's SQLite store: the audit log of every alert shown (REST and CDS Hooks cards), the
+ * feedback clinicians gave on cards (accepted / overridden with reason), and per-tenant rule
+ * settings. Writes are transactions; the file is opened in WAL mode.
+ */
+
+export type Severity = 'info' | 'warning' | 'critical';
+
+export interface ShownAlert {
+  /** CDS Hooks card uuid, or the alert id for REST answers. */
+  cardId: string;
+  alertId: string;
+  ruleId: string;
+  ruleVersion: string;
+  severity: Severity;
+}
+
+export interface AuditContext {
+  tenant: string;
+  channel: 'rest' | 'cds-hooks';
+  /** Route or CDS service id. */
+  endpoint: string;
+  requestId: string;
+  /** Hospital patient / encounter ids (never names). */
+  patientId?: string | undefined;
+  encounterId?: string | undefined;
+  hookInstance?: string | undefined;
+}
+
+export interface FeedbackEntry {
+  tenant: string;
+  serviceId: string;
+  cardId: string;
+  outcome: 'accepted' | 'overridden';
+  overrideReasonCode?: string | undefined;
+  overrideReasonSystem?: string | undefined;
+  comment?: string | undefined;
+  acceptedSuggestions: string[];
+  outcomeTimestamp: string;
+}
+
+export interface TenantRuleSetting {
+  ruleId: string;
+  enabled: boolean;
+  severity?: Severity | undefined;
+  updatedAt: string;
+}
+
+export interface AuditRow {
+  at: string;
+  tenant: string;
+  channel: string;
+  endpoint: string;
+  requestId: string;
+  patientId: string | null;
+  encounterId: string | null;
+  cardId: string;
+  alertId: string;
+  ruleId: string;
+  ruleVersion: string;
+  severity: string;
+}
+
+export interface Store {
+  recordShown(ctx: AuditContext, alerts: ShownAlert[]): void;
+  /** The shown card with this uuid for this tenant, or undefined. */
+  findCard(tenant: string, cardId: string): AuditRow | undefined;
+  recordFeedback(entries: FeedbackEntry[]): void;
+  feedback(
+    tenant: string,
+    filter?: { ruleId?: string },
+  ): (FeedbackEntry & { ruleId: string | null; receivedAt: string })[];
+  audit(tenant: string, limit?: number): AuditRow[];
+  tenantRules(tenant: string): Map<string, TenantRuleSetting>;
+  setTenantRule(
+    tenant: string,
+    ruleId: string,
+    setting: { enabled?: boolean; severity?: Severity | null },
+  ): TenantRuleSetting;
+  clearTenantRule(tenant: string, ruleId: string): boolean;
+  close(): void;
+}
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS alert_audit (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  at TEXT NOT NULL,
+  tenant TEXT NOT NULL,
+  channel TEXT NOT NULL,
+  endpoint TEXT NOT NULL,
+  request_id TEXT NOT NULL,
+  patient_id TEXT,
+  encounter_id TEXT,
+  hook_instance TEXT,
+  card_id TEXT NOT NULL,
+  alert_id TEXT NOT NULL,
+  rule_id TEXT NOT NULL,
+  rule_version TEXT NOT NULL,
+  severity TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS alert_audit_card ON alert_audit (tenant, card_id);
+CREATE TABLE IF NOT EXISTS card_feedback (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  received_at TEXT NOT NULL,
+  tenant TEXT NOT NULL,
+  service_id TEXT NOT NULL,
+  card_id TEXT NOT NULL,
+  rule_id TEXT,
+  outcome TEXT NOT NULL CHECK (outcome IN ('accepted', 'overridden')),
+  override_reason_code TEXT,
+  override_reason_system TEXT,
+  comment TEXT,
+  accepted_suggestions TEXT NOT NULL,
+  outcome_timestamp TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS card_feedback_rule ON card_feedback (tenant, rule_id);
+CREATE TABLE IF NOT EXISTS tenant_rule (
+  tenant TEXT NOT NULL,
+  rule_id TEXT NOT NULL,
+  enabled INTEGER NOT NULL,
+  severity TEXT,
+  updated_at TEXT NOT NULL,
+  PRIMARY KEY (tenant, rule_id)
+);
+`;
+
+/** Open (and create) the store. `file` is a path or `:memory:`. */
+export function openStore(dataDir: string, file: string): Store {
+  let db: Database.Database;
+  try {
+    if (file === ':memory:') db = new Database(':memory:');
+    else {
+      mkdirSync(dataDir, { recursive: true });
+      db = new Database(join(dataDir, file));
+      db.pragma('journal_mode = WAL');
+      db.pragma('synchronous = NORMAL');
+    }
+    db.exec(SCHEMA);
+  } catch (error) {
+    throw new CdssError(
+      'CDSS_ERR_IO',
+      `Cannot open the service store in ${dataDir}: ${(error as Error).message}`,
+      {
+        cause: error,
+      },
+    );
+  }
+
+  const insertShown = db.prepare(
+    `INSERT INTO alert_audit (at, tenant, channel, endpoint, request_id, patient_id, encounter_id, hook_instance, card_id, alert_id, rule_id, rule_version, severity)
+     VALUES (@at, @tenant, @channel, @endpoint, @requestId, @patientId, @encounterId, @hookInstance, @cardId, @alertId, @ruleId, @ruleVersion, @severity)`,
+  );
+  const shownTx = db.transaction((ctx: AuditContext, alerts: ShownAlert[]) => {
+    const at = new Date().toISOString();
+    for (const a of alerts) {
+      insertShown.run({
+        at,
+        tenant: ctx.tenant,
+        channel: ctx.channel,
+        endpoint: ctx.endpoint,
+        requestId: ctx.requestId,
+        patientId: ctx.patientId ?? null,
+        encounterId: ctx.encounterId ?? null,
+        hookInstance: ctx.hookInstance ?? null,
+        ...a,
+      });
+    }
+  });
+  const selectCard = db.prepare(
+    `SELECT at, tenant, channel, endpoint, request_id AS requestId, patient_id AS patientId, encounter_id AS encounterId,
+            card_id AS cardId, alert_id AS alertId, rule_id AS ruleId, rule_version AS ruleVersion, severity
+     FROM alert_audit WHERE tenant = ? AND card_id = ? ORDER BY seq DESC LIMIT 1`,
+  );
+  const selectAudit = db.prepare(
+    `SELECT at, tenant, channel, endpoint, request_id AS requestId, patient_id AS patientId, encounter_id AS encounterId,
+            card_id AS cardId, alert_id AS alertId, rule_id AS ruleId, rule_version AS ruleVersion, severity
+     FROM alert_audit WHERE tenant = ? ORDER BY seq DESC LIMIT ?`,
+  );
+  const insertFeedback = db.prepare(
+    `INSERT INTO card_feedback (received_at, tenant, service_id, card_id, rule_id, outcome, override_reason_code, override_reason_system, comment, accepted_suggestions, outcome_timestamp)
+     VALUES (@receivedAt, @tenant, @serviceId, @cardId, @ruleId, @outcome, @overrideReasonCode, @overrideReasonSystem, @comment, @acceptedSuggestions, @outcomeTimestamp)`,
+  );
+  const feedbackTx = db.transaction((entries: FeedbackEntry[]) => {
+    const receivedAt = new Date().toISOString();
+    for (const f of entries) {
+      const card = selectCard.get(f.tenant, f.cardId) as AuditRow | undefined;
+      insertFeedback.run({
+        receivedAt,
+        tenant: f.tenant,
+        serviceId: f.serviceId,
+        cardId: f.cardId,
+        ruleId: card?.ruleId ?? null,
+        outcome: f.outcome,
+        overrideReasonCode: f.overrideReasonCode ?? null,
+        overrideReasonSystem: f.overrideReasonSystem ?? null,
+        comment: f.comment ?? null,
+        acceptedSuggestions: JSON.stringify(f.acceptedSuggestions),
+        outcomeTimestamp: f.outcomeTimestamp,
+      });
+    }
+  });
+  const selectFeedback = db.prepare(
+    `SELECT received_at AS receivedAt, tenant, service_id AS serviceId, card_id AS cardId, rule_id AS ruleId, outcome,
+            override_reason_code AS overrideReasonCode, override_reason_system AS overrideReasonSystem, comment,
+            accepted_suggestions AS acceptedSuggestions, outcome_timestamp AS outcomeTimestamp
+     FROM card_feedback WHERE tenant = @tenant AND (@ruleId IS NULL OR rule_id = @ruleId) ORDER BY seq`,
+  );
+  const selectRules = db.prepare(
+    'SELECT rule_id AS ruleId, enabled, severity, updated_at AS updatedAt FROM tenant_rule WHERE tenant = ?',
+  );
+  const selectRule = db.prepare(
+    'SELECT rule_id AS ruleId, enabled, severity, updated_at AS updatedAt FROM tenant_rule WHERE tenant = ? AND rule_id = ?',
+  );
+  const upsertRule = db.prepare(
+    `INSERT INTO tenant_rule (tenant, rule_id, enabled, severity, updated_at) VALUES (@tenant, @ruleId, @enabled, @severity, @updatedAt)
+     ON CONFLICT (tenant, rule_id) DO UPDATE SET enabled = excluded.enabled, severity = excluded.severity, updated_at = excluded.updated_at`,
+  );
+  const deleteRule = db.prepare('DELETE FROM tenant_rule WHERE tenant = ? AND rule_id = ?');
+
+  type RuleRow = { ruleId: string; enabled: number; severity: Severity | null; updatedAt: string };
+  const toSetting = (r: RuleRow): TenantRuleSetting => ({
+    ruleId: r.ruleId,
+    enabled: r.enabled === 1,
+    ...(r.severity ? { severity: r.severity } : {}),
+    updatedAt: r.updatedAt,
+  });
+
+  // Tenant settings are read on every request that returns alerts: cache them, invalidate on write.
+  const ruleCache = new Map<string, Map<string, TenantRuleSetting>>();
+  let open = true;
+
+  return {
+    recordShown(ctx, alerts) {
+      if (alerts.length && open) shownTx(ctx, alerts);
+    },
+    findCard(tenant, cardId) {
+      return selectCard.get(tenant, cardId) as AuditRow | undefined;
+    },
+    recordFeedback(entries) {
+      if (entries.length) feedbackTx(entries);
+    },
+    feedback(tenant, filter = {}) {
+      const rows = selectFeedback.all({ tenant, ruleId: filter.ruleId ?? null }) as (Omit<
+        FeedbackEntry,
+        'acceptedSuggestions'
+      > & {
+        acceptedSuggestions: string;
+        ruleId: string | null;
+        receivedAt: string;
+      })[];
+      return rows.map((r) => ({ ...r, acceptedSuggestions: JSON.parse(r.acceptedSuggestions) as string[] }));
+    },
+    audit(tenant, limit = 100) {
+      return selectAudit.all(tenant, limit) as AuditRow[];
+    },
+    tenantRules(tenant) {
+      let cached = ruleCache.get(tenant);
+      if (!cached) {
+        cached = new Map((selectRules.all(tenant) as RuleRow[]).map((r) => [r.ruleId, toSetting(r)]));
+        ruleCache.set(tenant, cached);
+      }
+      return cached;
+    },
+    setTenantRule(tenant, ruleId, setting) {
+      const prev = selectRule.get(tenant, ruleId) as RuleRow | undefined;
+      const row = {
+        tenant,
+        ruleId,
+        enabled: (setting.enabled ?? (prev ? prev.enabled === 1 : true)) ? 1 : 0,
+        severity: setting.severity === null ? null : (setting.severity ?? prev?.severity ?? null),
+        updatedAt: new Date().toISOString(),
+      };
+      upsertRule.run(row);
+      ruleCache.delete(tenant);
+      return toSetting({ ruleId, enabled: row.enabled, severity: row.severity, updatedAt: row.updatedAt });
+    },
+    clearTenantRule(tenant, ruleId) {
+      ruleCache.delete(tenant);
+      return deleteRule.run(tenant, ruleId).changes > 0;
+    },
+    close() {
+      if (!open) return;
+      open = false;
+      db.close();
+    },
+  };
+}
