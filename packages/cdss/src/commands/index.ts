@@ -1,7 +1,8 @@
 import { analyzeCommand } from './analyze.js';
 import { checkCommand } from './check.js';
 import { nerCommand } from './ner.js';
+import { qcCommand } from './qc.js';
 import type { Command } from './types.js';
 
 /** Every CLI command group; one line each. */
-export const commands: Command[] = [analyzeCommand, checkCommand, nerCommand];
+export const commands: Command[] = [analyzeCommand, checkCommand, nerCommand, qcCommand];
