@@ -5,6 +5,7 @@ import type { GraphStore } from '@yijian/knowledge-graph';
 import { buildAlert, type Hit } from './alert.js';
 import {
   type CompiledDoseEntry,
+  type ContraindicationException,
   evaluateAllergies,
   evaluateContraindications,
   evaluateCriticalValues,
@@ -13,6 +14,7 @@ import {
   evaluateDuplicates,
   evaluateInteractions,
   evaluateMatch,
+  type PairOverride,
 } from './evaluators.js';
 import type { AlertLog } from './log.js';
 import {
@@ -107,7 +109,8 @@ export function parsePackYaml(text: string, what = 'rule pack'): RulePack {
 
 interface Compiled {
   rule: RuleDefinition;
-  lowPriority?: { a: CompiledDrugSelector; b: CompiledDrugSelector; note: string }[];
+  pairOverrides?: PairOverride[];
+  exceptions?: ContraindicationException[];
   when?: CompiledCondition;
   entries?: CompiledDoseEntry[];
   groups?: { label: string; sel: CompiledDrugSelector; allow: [string, string][] }[];
@@ -125,15 +128,28 @@ async function compile(
     case 'interaction':
       return {
         rule,
-        lowPriority: await Promise.all(
-          rule.lowPriority.map(async (lp) => ({
-            a: await index.drugSelector(lp.a),
-            b: await index.drugSelector(lp.b),
-            note: lp.note,
+        pairOverrides: await Promise.all(
+          rule.pairOverrides.map(async (p) => ({
+            a: await index.drugSelector(p.a),
+            b: await index.drugSelector(p.b),
+            severity: p.severity,
+            ...(p.presentation ? { presentation: p.presentation } : {}),
+            note: p.note,
           })),
         ),
       };
     case 'contraindication':
+      return {
+        rule,
+        exceptions: await Promise.all(
+          rule.exceptions.map(async (ex) => ({
+            sel: await index.drugSelector(ex.drugs),
+            viaClasses: new Set(ex.viaClasses),
+            ...(ex.maxDailyDoseMg !== undefined ? { maxDailyDoseMg: ex.maxDailyDoseMg } : {}),
+            note: ex.note,
+          })),
+        ),
+      };
     case 'allergy':
     case 'drug-property':
       return { rule };
@@ -183,9 +199,9 @@ async function compile(
 async function run(c: Compiled, facts: PatientFacts, graph: GraphStore): Promise<Hit[]> {
   switch (c.rule.kind) {
     case 'interaction':
-      return evaluateInteractions(c.rule, c.lowPriority!, facts, graph);
+      return evaluateInteractions(c.rule, c.pairOverrides!, facts, graph);
     case 'contraindication':
-      return evaluateContraindications(c.rule, facts, graph);
+      return evaluateContraindications(c.rule, c.exceptions!, facts, graph);
     case 'allergy':
       return evaluateAllergies(c.rule, facts, graph);
     case 'match':
@@ -200,6 +216,46 @@ async function run(c: Compiled, facts: PatientFacts, graph: GraphStore): Promise
       return evaluateDrugProperties(c.rule, facts, graph);
     case 'script':
       return c.handler!.evaluate({ facts, rule: c.rule, params: c.params });
+  }
+}
+
+const ORDER_REF = (e: Alert['evidence'][number]) =>
+  e.kind === 'order' || (e.ref?.startsWith('input.drugs') ?? false);
+
+/**
+ * One drug–drug alert per set of orders: when a curated rule (ONC) and the graph rule both flag the
+ * same orders, keep the more severe (on a tie the curated one) and add the other's graph path and
+ * text to it. Changes `alerts` in place, keeping the order.
+ */
+function mergeSamePairs(alerts: Alert[]): void {
+  const byOrders = new Map<string, number>();
+  for (let i = 0; i < alerts.length; i++) {
+    const a = alerts[i]!;
+    if (a.category !== 'drug-drug') continue;
+    const refs = [...new Set(a.evidence.filter(ORDER_REF).map((e) => e.ref))].sort().join('|');
+    if (!refs) continue;
+    const j = byOrders.get(refs);
+    if (j === undefined) {
+      byOrders.set(refs, i);
+      continue;
+    }
+    const other = alerts[j]!;
+    const aFirst =
+      SEVERITY_RANK[a.severity] > SEVERITY_RANK[other.severity] ||
+      (SEVERITY_RANK[a.severity] === SEVERITY_RANK[other.severity] &&
+        a.ruleId !== 'ddi.graph' &&
+        other.ruleId === 'ddi.graph');
+    const keep = aFirst ? a : other;
+    const drop = aFirst ? other : a;
+    const extra = drop.evidence.filter((e) => !ORDER_REF(e) && !keep.evidence.some((k) => k.text === e.text));
+    const merged: Alert = {
+      ...keep,
+      evidence: [...keep.evidence, ...extra],
+      detail: `${keep.detail}\n\n另见规则 \`${drop.ruleId}\` v${drop.ruleVersion}：${drop.summary}`,
+    };
+    alerts[j] = merged;
+    alerts.splice(i, 1);
+    i--;
   }
 }
 
@@ -277,6 +333,7 @@ export function createRuleEngine(options: RuleEngineOptions): RuleEngine {
           alerts.push(buildAlert(c.rule, hit, pres));
         }
       }
+      mergeSamePairs(alerts);
       // Graph-property rules fill gaps: drop their alerts on orders another rule of the category covered.
       const covered = new Set<string>();
       for (const a of alerts) {

@@ -60,9 +60,17 @@ function byConcept(facts: PatientFacts): Map<string, MedicationFact[]> {
 
 // Drug–drug interactions ------------------------------------------------------------------------
 
+export interface PairOverride {
+  a: CompiledDrugSelector;
+  b: CompiledDrugSelector;
+  severity: Severity;
+  presentation?: 'interruptive' | 'passive';
+  note: string;
+}
+
 export async function evaluateInteractions(
   rule: InteractionRule,
-  lowPriority: { a: CompiledDrugSelector; b: CompiledDrugSelector; note: string }[],
+  pairOverrides: PairOverride[],
   facts: PatientFacts,
   graph: GraphStore,
 ): Promise<Hit[]> {
@@ -85,14 +93,14 @@ export async function evaluateInteractions(
     const a = pairs[0]![0];
     const b = pairs[0]![1];
     let severity = rule.severityMap[ix.severity];
-    let presentation: 'passive' | undefined;
-    const low = lowPriority.find(
+    let presentation: 'interruptive' | 'passive' | undefined;
+    const low = pairOverrides.find(
       (lp) =>
         (matchesDrug(lp.a, a) && matchesDrug(lp.b, b)) || (matchesDrug(lp.a, b) && matchesDrug(lp.b, a)),
     );
     if (low) {
-      severity = 'info';
-      presentation = 'passive';
+      severity = low.severity;
+      presentation = low.presentation;
     }
     hits.push({
       severity,
@@ -107,7 +115,7 @@ export async function evaluateInteractions(
           management: ix.management,
           level: ix.level === 'class' ? '类别级' : '药物对',
           source: ix.source,
-          lowPriorityNote: low?.note ?? '',
+          note: low?.note ?? '',
         },
         path: renderPath(ix.path),
       },
@@ -129,8 +137,16 @@ export async function evaluateInteractions(
 
 // Drug–disease ----------------------------------------------------------------------------------
 
+export interface ContraindicationException {
+  sel: CompiledDrugSelector;
+  viaClasses: Set<string>;
+  maxDailyDoseMg?: number;
+  note: string;
+}
+
 export async function evaluateContraindications(
   rule: ContraindicationRule,
+  exceptions: ContraindicationException[],
   facts: PatientFacts,
   graph: GraphStore,
 ): Promise<Hit[]> {
@@ -151,9 +167,24 @@ export async function evaluateContraindications(
       (c) => c.ancestorIds.includes(ci.condition.id) || c.conceptId === ci.condition.id,
     );
     if (orders.length === 0 || conds.length === 0) continue;
+    const via = new Set(ci.path.flatMap((st) => [st.from.name, st.to.name]));
+    const excepted = exceptions.some(
+      (ex) =>
+        [...ex.viaClasses].some((c) => via.has(c)) &&
+        orders.every((m) => {
+          if (!matchesDrug(ex.sel, m)) return false;
+          const daily = dailyDoseMg(m);
+          return ex.maxDailyDoseMg === undefined || daily === undefined || daily <= ex.maxDailyDoseMg;
+        }),
+    );
+    if (excepted) continue;
     seen.add(key);
     const present = conds.filter((c) => c.status === 'present');
     const historyOnly = present.length === 0;
+    // The graph may reach one patient condition through several ancestors: one alert per drug and condition.
+    const factKey = `${ci.drug.id}>${[...new Set((historyOnly ? conds : present).map((c) => c.conceptId))].sort().join('+')}`;
+    if (seen.has(factKey)) continue;
+    seen.add(factKey);
     let severity = rule.severityMap[ci.relation][ci.severity];
     if (historyOnly && rule.historySeverity === 'downgrade') severity = LOWER[severity];
     const used = historyOnly ? conds : present;
@@ -202,10 +233,12 @@ export async function evaluateAllergies(
   const seen = new Set<string>();
   if (allergenIds.length && meds.size) {
     const conflicts = await graph.allergyConflicts(allergenIds, [...meds.keys()].sort());
-    for (const c of conflicts) {
-      const key = `${c.allergen.id}+${c.drug.id}`;
-      if (seen.has(key)) continue;
-      seen.add(key);
+    const rank = (c: (typeof conflicts)[number]) => SEVERITY_RANK[rule.severityMap[c.kind][c.severity]];
+    const ordered = [...conflicts].sort((a, b) => rank(b) - rank(a));
+    for (const c of ordered) {
+      // One alert per ordered drug: the most severe conflict, whichever allergy entry it came from.
+      if (seen.has(c.drug.id)) continue;
+      seen.add(c.drug.id);
       const orders = meds.get(c.drug.id) ?? [];
       const allergy = facts.allergies.filter((a) => a.conceptId === c.allergen.id);
       if (orders.length === 0) continue;
@@ -293,8 +326,15 @@ export function evaluateMatch(rule: MatchRule, when: CompiledCondition, facts: P
     for (let i = 0; i < meds.length && coActive; i++)
       for (let j = i + 1; j < meds.length; j++) if (!areCoActive(meds[i]!, meds[j]!)) coActive = false;
     if (!coActive) continue;
+    // Two bindings of one rule are two different drugs: never the same order or the same ingredient.
+    const ingredients = meds.map((m) => m.conceptId ?? foldText(m.name));
+    if (new Set(ingredients).size < ingredients.length) continue;
     const key = bindingKey(b);
-    const k = [...key].sort().join('|');
+    // Symmetric rules (QT drug + QT drug) bind the same facts under swapped names: one alert.
+    const k = key
+      .map((x) => x.slice(x.indexOf('=') + 1))
+      .sort()
+      .join('|');
     if (seen.has(k)) continue;
     seen.add(k);
     const vars = {
@@ -357,7 +397,10 @@ async function graphDoseEntry(m: MedicationFact, graph: GraphStore): Promise<Dos
   const limits = (props.doseLimits as GraphDoseLimit[] | undefined) ?? [];
   const ped = (props.pediatricDoseLimits as GraphPediatricLimit[] | undefined) ?? [];
   const fits = (route: string) => !m.routeKind || KG_ROUTE[route] === m.routeKind;
-  const adult = limits.find((l) => fits(l.route) && toMg(1, l.unit) !== undefined);
+  // A limit whose daily maximum is below its single maximum is a data error (e.g. 500mg/2g read as mg): skip it.
+  const sane = (l: GraphDoseLimit) =>
+    l.maxSingle === undefined || l.maxDaily === undefined || l.maxDaily >= l.maxSingle;
+  const adult = limits.find((l) => fits(l.route) && toMg(1, l.unit) !== undefined && sane(l));
   const child = ped.find((l) => fits(l.route) && l.unit === 'mg/kg');
   if (!adult && !child) return undefined;
   const factor = adult ? toMg(1, adult.unit)! : 1;
@@ -570,8 +613,11 @@ export function evaluateCriticalValues(
           ].filter((l): l is LabFact => l !== undefined);
     const seen = new Set<string>();
     for (const lab of candidates) {
-      if (seen.has(lab.id)) continue;
+      // A value quoted in the notes that repeats a structured result is the same result.
+      const same = `${lab.key}|${lab.numeric}`;
+      if (seen.has(lab.id) || seen.has(same)) continue;
       seen.add(lab.id);
+      seen.add(same);
       const v = lab.numeric!;
       const low = t.low !== undefined && v < t.low;
       const high = t.high !== undefined && v > t.high;
@@ -591,9 +637,13 @@ export function evaluateCriticalValues(
       });
     }
   }
+  const reported = new Set<string>();
   for (const f of findings) {
     for (const c of facts.conditions) {
       if (c.source !== 'text' || !matchesCondition(f.sel, c, false)) continue;
+      const k = c.conceptId ?? foldText(c.name);
+      if (reported.has(k)) continue;
+      reported.add(k);
       hits.push({
         severity: rule.severity,
         vars: {
@@ -604,7 +654,8 @@ export function evaluateCriticalValues(
           test: c.name,
         },
         evidence: [c.provenance],
-        key: ['text', c.conceptId ?? foldText(c.name), c.provenance.documentId ?? ''],
+        key: ['text', c.conceptId ?? foldText(c.name)],
+        summary: `危急值（病历记载）：${c.conceptName}：${f.action}`,
       });
     }
   }

@@ -157,6 +157,18 @@ function mentionEvidence(documentId: string, m: Mention, label: string): Evidenc
 }
 
 /**
+ * A Latin-letter mention that is a unit or a setting, not a concept: lowercase (mm, ml), or written
+ * next to a number (VT 420ml is a tidal volume, not ventricular tachycardia).
+ */
+function isSuspectAbbreviation(text: string, m: Mention): boolean {
+  if (!/^[A-Za-z0-9+-]+$/.test(m.text)) return false;
+  if (m.text.length <= 3 && m.text === m.text.toLowerCase()) return true;
+  const after = text.slice(m.end, m.end + 3);
+  const before = text.slice(Math.max(0, m.start - 2), m.start);
+  return /^\s*[:：=]?\s*\d/.test(after) || /\d\s*$/.test(before);
+}
+
+/**
  * Build the patient facts the rule packs read from a validated record and (optionally) the
  * context-aware mentions of its documents. Every fact keeps its provenance.
  */
@@ -353,6 +365,7 @@ export async function buildFacts(record: PatientRecord, input: BuildFactsInput):
       }
     }
     for (const m of annotation.mentions) {
+      if (isSuspectAbbreviation(text, m)) continue;
       const status = STATUS_OF[m.assertion.status] ?? 'present';
       if (m.type === 'disease' || m.type === 'symptom') {
         const linked = await resolver.resolve(m.text, ['Disease', 'Symptom'], m.conceptId);
@@ -399,6 +412,20 @@ export async function buildFacts(record: PatientRecord, input: BuildFactsInput):
           provenance: mentionEvidence(documentId, m, '文本检验'),
         });
       }
+    }
+  }
+  // A coded diagnosis that the documents only ever mention as past history (十二指肠球部溃疡（已愈合）,
+  // 既往史) is history, not a current condition.
+  for (const c of conditions) {
+    if (c.source !== 'diagnosis' || !c.conceptId) continue;
+    const mentions = conditions.filter((t) => t.source === 'text' && t.conceptId === c.conceptId);
+    if (mentions.length > 0 && mentions.every((t) => t.status === 'historical')) {
+      c.status = 'historical';
+      c.provenance = {
+        ...c.provenance,
+        text: `${c.provenance.text}（病历文本均记为既往史：${mentions[0]!.provenance.text}）`,
+        data: { ...c.provenance.data, statusFromText: 'historical' },
+      };
     }
   }
   labs.sort((a, b) => (a.time ? toEpochMs(a.time) : 0) - (b.time ? toEpochMs(b.time) : 0));
@@ -485,7 +512,13 @@ export async function buildFacts(record: PatientRecord, input: BuildFactsInput):
       },
     })),
     department: record.encounter.department,
-    documents: documents.map((d) => ({ id: d.id, type: d.type, time: d.createdTime, text: d.text })),
+    documents: documents.map((d) => ({
+      id: d.id,
+      type: d.type,
+      time: d.createdTime,
+      text: d.text,
+      annotated: (input.annotations ?? []).some((a) => a.documentId === d.id),
+    })),
     patientEvidence,
   };
 }

@@ -115,9 +115,21 @@ const interactionRule = z.strictObject({
   ...common,
   kind: z.literal('interaction'),
   severityMap: tierMapSchema.default({ major: 'critical', moderate: 'warning', minor: 'info' }),
-  /** Pairs shown at most as passive info (ONC low-priority list, Phansalkar 2013). */
-  lowPriority: z
-    .array(z.strictObject({ a: drugSelectorSchema, b: drugSelectorSchema, note: z.string() }))
+  /**
+   * Tiers set by this pack for pairs, whatever the graph's tier: ONC low-priority pairs (Phansalkar
+   * 2013) down to passive info, ONC high-priority members (Phansalkar 2012) up to critical, label
+   * decisions. The first matching entry wins; the pair must still be an interaction in the graph.
+   */
+  pairOverrides: z
+    .array(
+      z.strictObject({
+        a: drugSelectorSchema,
+        b: drugSelectorSchema,
+        severity: severitySchema,
+        presentation: z.enum(['interruptive', 'passive']).optional(),
+        note: z.string().min(1),
+      }),
+    )
     .default([]),
 });
 
@@ -131,6 +143,21 @@ const contraindicationRule = z.strictObject({
   /** Also use conditions recorded as past history (既往史), one tier lower unless `historySeverity: same`. */
   history: z.boolean().default(false),
   historySeverity: z.enum(['same', 'downgrade']).default('downgrade'),
+  /**
+   * Class-level findings that do not apply to some members: a hit is dropped when the drug matches,
+   * the graph path passes through one of `viaClasses`, and the daily dose is unknown or at most
+   * `maxDailyDoseMg` (low-dose aspirin is an antiplatelet, not an analgesic NSAID).
+   */
+  exceptions: z
+    .array(
+      z.strictObject({
+        drugs: drugSelectorSchema,
+        viaClasses: z.array(z.string().min(1)).min(1),
+        maxDailyDoseMg: z.number().positive().optional(),
+        note: z.string().min(1),
+      }),
+    )
+    .default([]),
 });
 
 const allergyRule = z.strictObject({

@@ -33,11 +33,50 @@ export interface ScoreResult {
 // Finding score items in facts
 // ---------------------------------------------------------------------------------------------
 
-const NEGATION_BEFORE = /(无|否认|未见|未|不伴|没有|排除|非)[^，。；,;]{0,4}$/;
+const BOUNDARY = /[。；;！!？?\n]/;
+const NEGATED = /(否认|无|未见|未发现|未|不伴|没有|排除)/;
+const UNCERTAIN = /(鉴别|待排|可能|考虑|疑似|不除外|？|\?|预防|风险|评估|警惕|注意)/;
+const FAMILY = /(父|母|兄|弟|姐|妹|家族|子女|祖父|祖母|外公|外婆)/;
+const HEADERS =
+  /(鉴别诊断|诊疗计划|诊断依据|初步诊断|病例特点|既往史|家族史|个人史|现病史|主诉|体格检查|专科检查|辅助检查|出院诊断|入院诊断|诊疗经过)/g;
+
+/** Is a raw-text match inside a differential-diagnosis block, or negated, uncertain or about family? */
+function textStatus(
+  text: string,
+  index: number,
+  end: number,
+): 'present' | 'negated' | 'uncertain' | 'family' {
+  let header = '';
+  const windowStart = Math.max(0, index - 400);
+  for (const m of text.slice(windowStart, index).matchAll(HEADERS)) header = m[1]!;
+  if (header === '鉴别诊断') return 'uncertain';
+  let start = index;
+  while (start > 0 && !BOUNDARY.test(text[start - 1]!)) start--;
+  let stop = end;
+  while (stop < text.length && !BOUNDARY.test(text[stop]!) && stop - end < 12) stop++;
+  const before = text.slice(start, index);
+  const clause = text.slice(start, stop);
+  if (FAMILY.test(before)) return 'family';
+  if (NEGATED.test(before) || /（-）|\(-\)|阴性/.test(text.slice(end, stop))) return 'negated';
+  if (UNCERTAIN.test(clause)) return 'uncertain';
+  if (header === '家族史') return 'family';
+  return 'present';
+}
+
+function textEvidence(d: PatientFacts['documents'][number], start: number, end: number): Evidence {
+  return {
+    kind: 'text',
+    ref: d.id,
+    documentId: d.id,
+    span: { start, end },
+    text: `${d.type}「${d.text.slice(Math.max(0, start - 6), end + 6).replace(/\s+/g, ' ')}」`,
+  };
+}
 
 /**
- * Find a fact matching any of the patterns: first assertion-aware conditions (coded diagnoses and
- * text mentions), then the document text with a short negation guard. `statuses` defaults to present.
+ * A condition-like score item (cancer, VTE, stroke…): assertion-aware conditions first (coded
+ * diagnoses and text mentions), then the raw text of documents that have no mentions, with a
+ * clause-level guard (否认A、B、C, 鉴别诊断, 预防…, family). `statuses` defaults to present.
  */
 export function findFact(
   facts: PatientFacts,
@@ -48,20 +87,38 @@ export function findFact(
     if (!statuses.includes(c.status)) continue;
     if (pattern.test(c.name) || pattern.test(c.conceptName)) return c.provenance;
   }
+  return searchText(facts, pattern, statuses, (d) => !d.annotated);
+}
+
+/** A state or device written in text (卧床, 石膏, 拐杖, 中心静脉置管…), searched in every document. */
+export function findState(
+  facts: PatientFacts,
+  pattern: RegExp,
+  statuses: readonly string[] = ['present'],
+): Evidence | undefined {
+  for (const c of facts.conditions) {
+    if (statuses.includes(c.status) && (pattern.test(c.name) || pattern.test(c.conceptName)))
+      return c.provenance;
+  }
+  return searchText(facts, pattern, statuses, () => true);
+}
+
+function searchText(
+  facts: PatientFacts,
+  pattern: RegExp,
+  statuses: readonly string[],
+  use: (d: PatientFacts['documents'][number]) => boolean,
+): Evidence | undefined {
+  const wantFamily = statuses.includes('family');
+  const wantHistory = statuses.includes('historical');
   for (const d of facts.documents) {
+    if (!use(d)) continue;
     const re = new RegExp(pattern.source, 'g');
     for (let m = re.exec(d.text); m; m = re.exec(d.text)) {
-      const before = d.text.slice(Math.max(0, m.index - 8), m.index);
-      if (NEGATION_BEFORE.test(before)) continue;
-      if (!statuses.includes('family') && /(父|母|兄|弟|姐|妹|家族|子女)[^，。；]{0,6}$/.test(before))
-        continue;
-      return {
-        kind: 'text',
-        ref: d.id,
-        documentId: d.id,
-        span: { start: m.index, end: m.index + m[0].length },
-        text: `${d.type}「${d.text.slice(Math.max(0, m.index - 6), m.index + m[0].length + 6).replace(/\s+/g, ' ')}」`,
-      };
+      if (m[0].length === 0) break;
+      const st = textStatus(d.text, m.index, m.index + m[0].length);
+      if (st === 'family' ? wantFamily : st === 'present' && (statuses.includes('present') || wantHistory))
+        return textEvidence(d, m.index, m.index + m[0].length);
     }
   }
   return undefined;
@@ -124,7 +181,11 @@ const VTE = /深静脉血栓|肺栓塞|肺血栓栓塞|静脉血栓栓塞|静脉
 const THROMBOPHILIA =
   /易栓症|抗磷脂|狼疮抗凝物|Leiden|凝血酶原20210|高同型半胱氨酸|抗凝血酶缺乏|蛋白C缺乏|蛋白S缺乏/;
 const HORMONE = /炔雌醇|雌二醇|结合雌激素|屈螺酮|左炔诺孕酮|去氧孕烯|孕激素|避孕|他莫昔芬|雷洛昔芬/;
-const BED_REST = /卧床|制动|活动受限|不能下地|长期卧床/;
+/** Procedures that are not operations (ventilation, lines, transfusion, dialysis, imaging). */
+const NON_SURGICAL = /通气|输血|注射|监测|透析|吸氧|造影|检查|输注|插管|置管|穿刺|导管|引流|灌肠|雾化|治疗$/;
+const MINOR_SURGERY =
+  /活检|换药|清创|缝合|拔除|内镜|胃镜|肠镜|超声乳化|白内障|会阴|宫腔镜|膀胱镜|皮肤|浅表|体表|止血术|切开引流/;
+const BED_REST = /卧床|不能下地|下肢制动|卧床制动/;
 
 // ---------------------------------------------------------------------------------------------
 // The scores
@@ -146,16 +207,15 @@ export function caprini(facts: PatientFacts): ScoreResult {
   const arthroplasty = findProcedure(facts, /置换术|关节成形/);
   if (arthroplasty) add(items, '择期关节置换术', 5, arthroplasty);
   else {
-    const scope = findProcedure(facts, /关节镜/);
-    const lap = findProcedure(facts, /腹腔镜|胸腔镜|宫腔镜|腔镜/);
-    const minor = findProcedure(facts, /清创|缝合|活检|穿刺|置管|拔除|换药|内镜|胃镜|肠镜/);
-    const major = facts.procedures.find(
-      (p) => p.provenance !== minor && !/清创|缝合|活检|穿刺|置管|拔除|换药|内镜|胃镜|肠镜/.test(p.name),
-    );
-    if (scope) add(items, '关节镜手术', 2, scope);
-    else if (lap) add(items, '腹腔镜/胸腔镜手术（按 >45 分钟计）', 2, lap);
+    const operations = facts.procedures.filter((p) => !NON_SURGICAL.test(p.name));
+    const scope = operations.find((p) => /关节镜/.test(p.name));
+    const lap = operations.find((p) => /腹腔镜|胸腔镜/.test(p.name));
+    const major = operations.find((p) => !MINOR_SURGERY.test(p.name));
+    const minor = operations.find((p) => MINOR_SURGERY.test(p.name));
+    if (scope) add(items, '关节镜手术', 2, scope.provenance);
+    else if (lap) add(items, '腹腔镜/胸腔镜手术（按 >45 分钟计）', 2, lap.provenance);
     else if (major) add(items, '大手术（按 >45 分钟计）', 2, major.provenance);
-    else if (minor) add(items, '小手术', 1, minor);
+    else if (minor) add(items, '小手术', 1, minor.provenance);
   }
   if (facts.bmi !== undefined && facts.bmi > 25)
     add(
@@ -164,7 +224,7 @@ export function caprini(facts: PatientFacts): ScoreResult {
       1,
       facts.patientEvidence.filter((e) => /weight|height/i.test(e.ref ?? '')),
     );
-  add(items, '下肢肿胀', 1, findFact(facts, /下肢(水)?肿|腿部肿胀/));
+  add(items, '下肢肿胀', 1, findState(facts, /下肢(水)?肿|腿部肿胀/));
   add(items, '静脉曲张', 1, findFact(facts, /静脉曲张/));
   if (facts.pregnant)
     add(
@@ -180,13 +240,22 @@ export function caprini(facts: PatientFacts): ScoreResult {
   add(items, '充血性心力衰竭', 1, findFact(facts, /心力衰竭|心衰/));
   add(items, '炎症性肠病', 1, findFact(facts, /炎症性肠病|溃疡性结肠炎|克罗恩/));
   add(items, '恶性肿瘤', 2, findFact(facts, CANCER, ['present', 'historical']));
-  add(items, '卧床 >72 小时', 2, findFact(facts, BED_REST));
-  add(items, '石膏固定', 2, findFact(facts, /石膏/));
+  add(items, '卧床 >72 小时', 2, findState(facts, BED_REST));
+  add(
+    items,
+    '下肢石膏固定',
+    2,
+    findState(
+      facts,
+      /(下肢|小腿|大腿|踝|足|膝|胫|腓)[^，。；]{0,10}石膏|石膏[^，。；]{0,10}(下肢|小腿|踝|足|膝)/,
+    ),
+  );
   add(
     items,
     '中心静脉置管',
     2,
-    findFact(facts, /中心静脉|PICC|CVC|深静脉置管/) ?? findProcedure(facts, /中心静脉|PICC/),
+    findState(facts, /中心静脉置管|中心静脉导管|PICC|CVC|深静脉置管/) ??
+      findProcedure(facts, /中心静脉|PICC/),
   );
   add(items, 'VTE 病史', 3, findFact(facts, VTE, ['present', 'historical']));
   add(items, 'VTE 家族史', 3, findFact(facts, VTE, ['family']));
@@ -224,7 +293,7 @@ export function caprini(facts: PatientFacts): ScoreResult {
     missing,
     action,
     alert: total >= 3,
-    severity: 'warning',
+    severity: total >= 5 ? 'warning' : 'info',
   };
 }
 
@@ -233,7 +302,7 @@ export function padua(facts: PatientFacts): ScoreResult {
   const missing: string[] = [];
   add(items, '活动性恶性肿瘤', 3, findFact(facts, CANCER));
   add(items, '既往 VTE', 3, findFact(facts, VTE, ['present', 'historical']));
-  add(items, '活动减少（卧床 ≥3 天）', 3, findFact(facts, BED_REST));
+  add(items, '活动减少（卧床 ≥3 天）', 3, findState(facts, BED_REST));
   add(items, '已知易栓症', 3, findFact(facts, THROMBOPHILIA, ['present', 'historical']));
   add(
     items,
@@ -284,30 +353,20 @@ export function padua(facts: PatientFacts): ScoreResult {
 export function morse(facts: PatientFacts): ScoreResult {
   const items: ScoreItem[] = [];
   const missing: string[] = [];
-  add(items, '跌倒史', 25, findFact(facts, /跌倒|摔倒|跌伤/, ['present', 'historical']));
-  const dx = new Set(
-    facts.conditions
-      .filter((c) => c.status === 'present' && c.source !== 'text')
-      .map((c) => c.conceptId ?? c.name),
-  );
-  if (dx.size > 1)
-    add(
-      items,
-      `多个医疗诊断（${dx.size} 个）`,
-      15,
-      facts.conditions
-        .filter((c) => c.status === 'present' && c.source !== 'text')
-        .slice(0, 2)
-        .map((c) => c.provenance),
-    );
-  const furniture = findFact(facts, /扶(家具|墙)/);
-  const aid = findFact(facts, /拐杖|助行器|手杖|拐棍/);
+  add(items, '跌倒史', 25, findState(facts, /跌倒|摔倒|跌伤|滑倒/, ['present', 'historical']));
+  const dx = new Map<string, Evidence>();
+  for (const c of facts.conditions)
+    if (c.status === 'present' && c.source !== 'text' && !dx.has(c.conceptId ?? c.name))
+      dx.set(c.conceptId ?? c.name, c.provenance);
+  if (dx.size > 1) add(items, `多个医疗诊断（${dx.size} 个）`, 15, [...dx.values()].slice(0, 3));
+  const furniture = findState(facts, /扶(家具|墙)/);
+  const aid = findState(facts, /拐杖|助行器|手杖|拐棍/);
   if (furniture) add(items, '行走需扶家具', 30, furniture);
   else if (aid) add(items, '使用拐杖/助行器', 15, aid);
   const iv = facts.medications.find((m) => m.routeKind === 'iv');
   if (iv) add(items, '静脉输液/留置针', 20, iv.provenance);
-  const impaired = findFact(facts, /偏瘫|跛行|步态异常|行走困难|步态障碍|肢体无力/);
-  const weak = findFact(facts, /步态不稳|乏力|虚弱|头晕/);
+  const impaired = findState(facts, /偏瘫|跛行|步态异常|行走困难|步态障碍|肢体无力/);
+  const weak = findState(facts, /步态不稳|乏力|虚弱|头晕/);
   if (impaired) add(items, '步态受损', 20, impaired);
   else if (weak) add(items, '步态虚弱', 10, weak);
   add(
@@ -347,7 +406,7 @@ export function braden(facts: PatientFacts): ScoreResult {
   const missing: string[] = [];
   const scoreItem = (label: string, best: number, levels: [number, RegExp, string][]) => {
     for (const [points, re, text] of levels) {
-      const ev = findFact(facts, re);
+      const ev = findState(facts, re);
       if (ev) {
         items.push({ label: `${label}：${text}`, points, evidence: [ev] });
         return points;
@@ -580,10 +639,11 @@ export function curb65(facts: PatientFacts): ScoreResult | undefined {
 
 const SURGICAL_DEPT =
   /外科|骨科|妇科|产科|泌尿|胸外|神外|神经外|普外|肝胆|甲乳|创伤|烧伤|整形|耳鼻|眼科|口腔颌面|手术/;
+const hasOperation = (f: PatientFacts) => f.procedures.some((p) => !NON_SURGICAL.test(p.name));
 
 /** Every applicable score for the facts (Caprini for surgical patients, Padua for medical ones). */
 export function computeScores(facts: PatientFacts): ScoreResult[] {
-  const surgical = facts.procedures.length > 0 || SURGICAL_DEPT.test(facts.department ?? '');
+  const surgical = hasOperation(facts) || SURGICAL_DEPT.test(facts.department ?? '');
   const out: ScoreResult[] = [
     surgical ? caprini(facts) : padua(facts),
     morse(facts),
@@ -654,7 +714,8 @@ function scoreHandler(
     name,
     params: noParams,
     evaluate: ({ facts }) => {
-      if (skipWhen?.(facts)) return [];
+      // Scores advise what to do now: they run on point-in-time facts, not on a whole-stay review.
+      if (facts.evaluation.mode === 'stay' || skipWhen?.(facts)) return [];
       const r = fn(facts);
       return r?.alert ? [scoreHit(r, facts)] : [];
     },
@@ -668,7 +729,7 @@ const onAnticoagulant = (f: PatientFacts) =>
       ANTICOAGULANT.test(m.conceptName) ||
       m.classNames.some((c) => /抗凝/.test(c)),
   );
-const isSurgical = (f: PatientFacts) => f.procedures.length > 0 || SURGICAL_DEPT.test(f.department ?? '');
+const isSurgical = (f: PatientFacts) => hasOperation(f) || SURGICAL_DEPT.test(f.department ?? '');
 const isAdHoc = (f: PatientFacts) => f.encounterId === 'ad-hoc';
 
 /** Built-in handlers: the seven risk scores. VTE scores stay silent when an anticoagulant is already ordered. */

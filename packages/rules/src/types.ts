@@ -169,7 +169,14 @@ export interface PatientFacts {
   procedures: { name: string; code?: string; time?: string; provenance: Evidence }[];
   department?: string;
   /** Free text of the documents (for score items read from text), by document id. */
-  documents: { id: string; type: string; time?: string; text: string }[];
+  documents: {
+    id: string;
+    type: string;
+    time?: string;
+    text: string;
+    /** Context-aware mentions were supplied for it: conditions come from them, not from raw text. */
+    annotated?: boolean;
+  }[];
   /** Patient-level provenance (age, sex, weight, pregnancy). */
   patientEvidence: Evidence[];
 }
