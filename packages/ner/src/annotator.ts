@@ -57,12 +57,12 @@ export function createAnnotator(options: AnnotatorOptions): Annotator {
   if (!options || !Array.isArray(options.taggers)) {
     throw new CdssError(
       'CDSS_ERR_INVALID_CONFIG',
-      'createAnnotator: options.taggers must be an array of taggers',
+      'createAnnotator：options.taggers 必须是标注器（Tagger）数组',
     );
   }
   for (const [i, t] of options.taggers.entries()) {
     if (!t || typeof t.tag !== 'function' || typeof t.name !== 'string') {
-      throw new CdssError('CDSS_ERR_INVALID_CONFIG', `createAnnotator: taggers[${i}] has no name or tag()`);
+      throw new CdssError('CDSS_ERR_INVALID_CONFIG', `createAnnotator：taggers[${i}] 缺少 name 或 tag()`);
     }
   }
   const folder = options.folder ?? getDefaultFolder();
@@ -138,7 +138,7 @@ export function createAnnotator(options: AnnotatorOptions): Annotator {
     annotateMentions,
     async annotate(text: string): Promise<Annotation> {
       if (typeof text !== 'string')
-        throw new CdssError('CDSS_ERR_INVALID_REQUEST', 'annotate: text must be a string');
+        throw new CdssError('CDSS_ERR_INVALID_REQUEST', 'annotate：text 必须是字符串');
       const results = await Promise.all(options.taggers.map((t) => t.tag(text)));
       return annotateMentions(text, results.flat());
     },

@@ -8,7 +8,8 @@ export const RESOURCE_DIR = new URL('../resources/zh/', import.meta.url);
 /** Validate resource data with its schema; bad data throws CDSS_ERR_INVALID_DATA naming the fields. */
 export function parseResource<S extends z.ZodType>(data: unknown, schema: S, what: string): z.output<S> {
   const result = schema.safeParse(data);
-  if (!result.success) throw fromZodIssues('CDSS_ERR_INVALID_DATA', `invalid ${what}`, result.error.issues);
+  if (!result.success)
+    throw fromZodIssues('CDSS_ERR_INVALID_DATA', `数据校验失败（${what}）`, result.error.issues);
   return result.data;
 }
 
@@ -27,13 +28,13 @@ export function readJsonFile<S extends z.ZodType>(
   try {
     raw = readFileSync(path, 'utf8');
   } catch (cause) {
-    throw new CdssError('CDSS_ERR_IO', `cannot read ${what}`, { cause });
+    throw new CdssError('CDSS_ERR_IO', `无法读取文件（${what}）`, { cause });
   }
   let data: unknown;
   try {
     data = JSON.parse(raw);
   } catch (cause) {
-    throw new CdssError('CDSS_ERR_INVALID_DATA', `${what} is not valid JSON`, { cause });
+    throw new CdssError('CDSS_ERR_INVALID_DATA', `文件不是有效的 JSON（${what}）`, { cause });
   }
   return parseResource(data, schema, what);
 }
