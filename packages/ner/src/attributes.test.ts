@@ -79,6 +79,11 @@ describe('drug attributes', () => {
     ]);
   });
 
+  it('reads a dose unit glued to what follows (150MGIVGTTD1)', async () => {
+    expect(await attrs('头孢曲松 150MGIVGTTD1')).toEqual([['头孢曲松', { dose: 150, unit: 'mg' }]]);
+    expect(await attrs('阿司匹林100MGQD')).toEqual([['阿司匹林', { dose: 100, unit: 'mg' }]]);
+  });
+
   it('stops at the next mention: each drug keeps its own attributes', async () => {
     expect(await attrs('阿司匹林100mg qd，氯吡格雷75mg qd po')).toEqual([
       ['阿司匹林', { dose: 100, unit: 'mg', frequency: 'qd' }],

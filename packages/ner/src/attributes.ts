@@ -171,6 +171,18 @@ export function createAttributeExtractor(options: AttributeExtractorOptions = {}
   ])
     qualitative.add(w, 'positive');
 
+  /** A unit right after a number; a unit of two or more letters may be glued to what follows (150MGIVGTT). */
+  function matchUnit(
+    folded: string,
+    pos: number,
+    limit: number,
+  ): { end: number; value: UnitInfo } | undefined {
+    const u = units.match(folded, pos, limit, false);
+    if (u) return u;
+    const glued = units.match(folded, pos, limit, false, false);
+    return glued && glued.end - pos >= 2 ? glued : undefined;
+  }
+
   function sentenceLimit(folded: string, from: number, limit: number): number {
     for (let k = from; k < limit; k++) if (SENTENCE_END.has(folded.charCodeAt(k))) return k;
     return limit;
@@ -214,7 +226,7 @@ export function createAttributeExtractor(options: AttributeExtractorOptions = {}
         if (n) {
           let k = n.end;
           while (k < limit && folded.charCodeAt(k) === 32) k++;
-          const u = pre ? undefined : units.match(folded, k, limit, false);
+          const u = pre ? undefined : matchUnit(folded, k, limit);
           if (u?.value.dose) {
             if (out.dose === undefined) {
               out.dose = n.value;
@@ -296,7 +308,7 @@ export function createAttributeExtractor(options: AttributeExtractorOptions = {}
         out.value = num(folded.slice(pos, j));
         pos = j;
         while (pos < limit && folded.charCodeAt(pos) === 32) pos++;
-        const u = units.match(folded, pos, limit, false);
+        const u = matchUnit(folded, pos, limit);
         if (u) {
           out.unit = u.value.unit;
           pos = u.end;

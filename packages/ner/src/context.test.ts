@@ -130,6 +130,17 @@ describe('assertion (ConText)', () => {
     expect(await statuses('如下：咳嗽。')).toEqual({ 咳嗽: 'present' });
   });
 
+  it('real-EMR phrasings: 门诊拟…收入院, 家族性, 术后 only for what it follows, ASCII full stops', async () => {
+    expect(await statuses('门诊拟“肺癌”收入院。')).toEqual({ 肺癌: 'present' });
+    expect(await statuses('拟行冠脉造影。')).toEqual({ 冠脉造影: 'hypothetical' });
+    expect(await statuses('家族性肺癌。')).toEqual({ 肺癌: 'present' });
+    expect(await statuses('予阿司匹林，术后恢复可。肺癌术后。')).toEqual({
+      阿司匹林: 'present',
+      肺癌: 'historical',
+    });
+    expect(await statuses('无发热.咳嗽3天')).toEqual({ 发热: 'negated', 咳嗽: 'present' });
+  });
+
   it('section defaults apply when no cue does, with the header as trigger', async () => {
     const text = '家族史：父母健在，乳腺癌。\n既往史：阑尾切除术，否认糖尿病。\n鉴别诊断：肺结核。';
     const a = await annotator.annotate(text);

@@ -371,6 +371,12 @@ export function createContextEngine(options: ContextOptions = {}): ContextEngine
       if (cls & LIST && !rule.distributes) return true;
       return false;
     }
+    if (c === 46) {
+      // An ASCII full stop ends a sentence, a decimal point (3.5) does not.
+      const before = folded.charCodeAt(k - 1);
+      const after = folded.charCodeAt(k + 1);
+      return !(before >= 48 && before <= 57 && after >= 48 && after <= 57);
+    }
     return c === 32 && startsListItem(folded, k + 1);
   }
 
