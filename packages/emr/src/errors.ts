@@ -21,6 +21,7 @@ export const ERROR_CODES = {
   CDSS_ERR_GRAPH: { status: 503, retriable: true, meaning: 'The knowledge graph store failed.' },
   CDSS_ERR_NOT_READY: { status: 503, retriable: true, meaning: 'The service is starting or shutting down.' },
   CDSS_ERR_INTERNAL: { status: 500, retriable: false, meaning: 'An unexpected internal error.' },
+  CDSS_ERR_CONFLICT: { status: 409, retriable: false, meaning: 'The resource changed or is in a state that does not allow this action.' },
 } as const satisfies Record<string, { status: number; retriable: boolean; meaning: string }>;
 
 export type CdssErrorCode = keyof typeof ERROR_CODES;

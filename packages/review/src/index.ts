@@ -1,0 +1,49 @@
+export {
+  createUserDirectory,
+  hashToken,
+  loadUsersFile,
+  type ReviewUserConfig,
+  reviewUserConfigSchema,
+  reviewUsersFileSchema,
+  type UserDirectory,
+} from './auth.js';
+export { csvCell, toCsv } from './csv.js';
+export { adverseEventToFinding, recordMeta, sourceOf } from './normalise.js';
+export { type ReviewPluginOptions, reviewPlugin } from './plugin.js';
+export {
+  type ActionInput,
+  type AnalysisInput,
+  createReviewStore,
+  type IngestResult,
+  type ReviewStore,
+  type ReviewStoreOptions,
+  type StoredMention,
+  type StoredRecord,
+} from './store.js';
+export {
+  ACTIONS,
+  type AlertLike,
+  type AuditEntry,
+  alertLikeSchema,
+  type Dashboard,
+  type DashboardQuery,
+  FINDING_SOURCES,
+  type FindingSource,
+  type QueueFilter,
+  type QueueItem,
+  type QueuePage,
+  type QueueQuery,
+  type RecordMeta,
+  ROLES,
+  type ReviewAction,
+  type ReviewStatus,
+  type ReviewUser,
+  type Role,
+  SEVERITIES,
+  type Severity,
+  SORT_KEYS,
+  type SortKey,
+  STATUSES,
+  type StoredFinding,
+  TRANSITIONS,
+} from './types.js';
