@@ -102,6 +102,7 @@ export function createAnnotator(options: AnnotatorOptions): Annotator {
     const assertions = context.assert(text, merged, sections, sectionDefaults, folded);
     const mentions: Mention[] = new Array(merged.length);
     let si = -1;
+    let previousDrug: { end: number; route?: string } | undefined;
     for (let i = 0; i < merged.length; i++) {
       const m = merged[i]!;
       while (si + 1 < sections.length && sections[si + 1]!.start <= m.start) si++;
@@ -122,9 +123,16 @@ export function createAnnotator(options: AnnotatorOptions): Annotator {
           end: m.end,
           prevEnd: i > 0 ? merged[i - 1]!.end : 0,
           nextStart: i + 1 < merged.length ? merged[i + 1]!.start : text.length,
+          ...(m.type === 'drug' && previousDrug ? { previousDrug } : {}),
         };
-        const a = m.type === 'drug' ? attributes.drug(folded, w) : attributes.lab(folded, w);
-        if (a) out.attributes = a;
+        if (m.type === 'drug') {
+          const a = attributes.drug(folded, w);
+          if (a) out.attributes = a;
+          previousDrug = a?.route ? { end: m.end, route: a.route } : { end: m.end };
+        } else {
+          const a = attributes.lab(folded, w);
+          if (a) out.attributes = a;
+        }
       }
       mentions[i] = out;
     }

@@ -84,6 +84,18 @@ describe('drug attributes', () => {
     expect(await attrs('阿司匹林100MGQD')).toEqual([['阿司匹林', { dose: 100, unit: 'mg' }]]);
   });
 
+  it('shares a route over a list of drugs, and does not read 6周期 as a duration', async () => {
+    expect(await attrs('长期口服阿司匹林100mg qd及氯吡格雷75mg qd')).toEqual([
+      ['阿司匹林', { dose: 100, unit: 'mg', frequency: 'qd', route: 'po' }],
+      ['氯吡格雷', { dose: 75, unit: 'mg', frequency: 'qd', route: 'po' }],
+    ]);
+    expect(await attrs('口服阿司匹林，氯吡格雷75mg')).toEqual([
+      ['阿司匹林', { route: 'po' }],
+      ['氯吡格雷', { dose: 75, unit: 'mg' }],
+    ]);
+    expect(await attrs('阿莫西林化疗6周期')).toEqual([['阿莫西林', {}]]);
+  });
+
   it('stops at the next mention: each drug keeps its own attributes', async () => {
     expect(await attrs('阿司匹林100mg qd，氯吡格雷75mg qd po')).toEqual([
       ['阿司匹林', { dose: 100, unit: 'mg', frequency: 'qd' }],

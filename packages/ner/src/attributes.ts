@@ -25,6 +25,8 @@ export interface AttributeWindow {
   prevEnd: number;
   /** Start of the next mention (or the text length). */
   nextStart: number;
+  /** For drugs: the drug mention just before, whose route a list shares (口服阿司匹林100mg qd及氯吡格雷75mg qd). */
+  previousDrug?: { end: number; route?: string };
 }
 
 export interface AttributeExtractor {
@@ -116,12 +118,15 @@ export function createAttributeExtractor(options: AttributeExtractorOptions = {}
   const month: Duration = { iso: (n) => `P${n}M` };
   const hour: Duration = { iso: (n) => `PT${n}H` };
   const minute: Duration = { iso: (n) => `PT${n}M` };
+  const notDuration: Duration = { iso: () => '' };
   for (const [k, v] of [
     ['天', day],
     ['日', day],
     ['d', day],
     ['days', day],
     ['周', week],
+    // 6周期 is six cycles, 3个疗程 three courses: not durations.
+    ['周期', notDuration],
     ['星期', week],
     ['w', week],
     ['wk', week],
@@ -183,6 +188,16 @@ export function createAttributeExtractor(options: AttributeExtractorOptions = {}
     return glued && glued.end - pos >= 2 ? glued : undefined;
   }
 
+  /** The drug at `start` joins the list of the drug ending at `prevEnd`: same clause, joined by 及 和 与 、 + 联合. */
+  function sharesRoute(folded: string, prevEnd: number, start: number): boolean {
+    for (let k = prevEnd; k < start; k++) {
+      const c = folded.charCodeAt(k);
+      if (SENTENCE_END.has(c) || CLAUSE_END.has(c)) return false;
+    }
+    const between = folded.slice(prevEnd, start).trimEnd();
+    return /(?:及|和|与|、|\+|联合|加用|并用)$/.test(between);
+  }
+
   function sentenceLimit(folded: string, from: number, limit: number): number {
     for (let k = from; k < limit; k++) if (SENTENCE_END.has(folded.charCodeAt(k))) return k;
     return limit;
@@ -237,7 +252,8 @@ export function createAttributeExtractor(options: AttributeExtractorOptions = {}
           }
           const d = durations.match(folded, k, limit, false);
           if (d) {
-            out.duration ??= d.value.iso(n.value);
+            const iso = d.value.iso(n.value);
+            if (iso) out.duration ??= iso;
             pos = d.end;
             continue;
           }
@@ -272,6 +288,9 @@ export function createAttributeExtractor(options: AttributeExtractorOptions = {}
         if (out.route === undefined) delete out.route;
         if (out.frequency === undefined) delete out.frequency;
       }
+      const prev = w.previousDrug;
+      if (out.route === undefined && prev?.route && sharesRoute(folded, prev.end, w.start))
+        out.route = prev.route;
       return Object.keys(out).length > 0 ? out : undefined;
     },
     lab(folded, w) {
