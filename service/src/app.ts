@@ -73,6 +73,8 @@ export async function buildApp(options: BuildAppOptions = {}): Promise<YijianApp
       return typeof incoming === 'string' && REQUEST_ID_RE.test(incoming) ? incoming : randomUUID();
     },
     routerOptions: { maxParamLength: 200 },
+    // Router-level refusals (bad URL encoding, over-long path parameters) get the same error body.
+    frameworkErrors: errorHandler,
   }).withTypeProvider<ZodTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
@@ -149,7 +151,7 @@ export async function buildApp(options: BuildAppOptions = {}): Promise<YijianApp
         route,
         statusCode: reply.statusCode,
         ms: Math.round(reply.elapsedTime * 10) / 10,
-        tenant: request.tenant.id,
+        tenant: request.tenant?.id,
       },
       'request',
     );

@@ -62,6 +62,7 @@ const FASTIFY_CODES: Record<string, CdssErrorCode> = {
   FST_ERR_VALIDATION: 'CDSS_ERR_INVALID_REQUEST',
   FST_ERR_NOT_FOUND: 'CDSS_ERR_NOT_FOUND',
   FST_ERR_BAD_URL: 'CDSS_ERR_INVALID_REQUEST',
+  FST_ERR_MAX_PARAM_LENGTH: 'CDSS_ERR_INVALID_REQUEST',
   FST_ERR_ASYNC_CONSTRAINT: 'CDSS_ERR_INVALID_REQUEST',
   FST_ERR_RATE_LIMIT_EXCEEDED: 'CDSS_ERR_RATE_LIMITED',
 };
@@ -137,6 +138,8 @@ export function resolveError(error: unknown, requestId?: string): ResolvedError 
   if (mapped) {
     const status = ERROR_CODES[mapped].status;
     let message = MESSAGES[mapped] ?? mapped;
+    if (fe.code === 'FST_ERR_MAX_PARAM_LENGTH') message = 'A path parameter is too long';
+    if (fe.code === 'FST_ERR_BAD_URL') message = 'The URL is not correctly encoded';
     if (mapped === 'CDSS_ERR_INVALID_JSON') message = 'Malformed JSON in request body';
     if (mapped === 'CDSS_ERR_RATE_LIMITED' && fe.message) message = fe.message;
     return { status, body: errorBody(mapped, message, [], requestId), internal: false };

@@ -92,12 +92,12 @@ const aspirinDraft = fhir.medicationRequest(
   'qd',
   'draft',
 );
-const atorvastatinDraft = fhir.medicationRequest(
-  'draft-atorva',
-  '阿托伐他汀钙片',
-  { value: 20, unit: 'mg' },
+const amlodipineDraft = fhir.medicationRequest(
+  'draft-amlo',
+  '苯磺酸氨氯地平片',
+  { value: 5, unit: 'mg' },
   '口服',
-  'qn',
+  'qd',
   'draft',
 );
 
@@ -158,7 +158,7 @@ describe('order-sign', () => {
     const res = await call(
       'POST',
       '/cds-services/yijian-order-sign',
-      orderSignRequest([aspirinDraft, atorvastatinDraft], [warfarin]),
+      orderSignRequest([aspirinDraft, amlodipineDraft], [warfarin]),
     );
     expect(res.statusCode).toBe(200);
     const cards = expectValidCards(res.json());
@@ -177,10 +177,10 @@ describe('order-sign', () => {
     const res = await call(
       'POST',
       '/cds-services/yijian-order-sign',
-      orderSignRequest([atorvastatinDraft], [warfarin]),
+      orderSignRequest([amlodipineDraft], [warfarin]),
     );
     expect(res.statusCode).toBe(200);
-    expect(expectValidCards(res.json())).toEqual([]);
+    expect(expectValidCards(res.json()).map((c) => c.summary)).toEqual([]);
   });
 
   it('answers 412 when the required prefetch is missing', async () => {
@@ -205,13 +205,13 @@ describe('order-sign', () => {
 describe('order-select', () => {
   it('checks only the selected draft orders', async () => {
     const request = {
-      ...orderSignRequest([aspirinDraft, atorvastatinDraft], [warfarin]),
+      ...orderSignRequest([aspirinDraft, amlodipineDraft], [warfarin]),
       hook: 'order-select',
       context: {
         userId: 'Practitioner/doc-1',
         patientId: 'pat-1',
-        selections: ['MedicationRequest/draft-atorva'],
-        draftOrders: fhir.draftOrders([aspirinDraft, atorvastatinDraft]),
+        selections: ['MedicationRequest/draft-amlo'],
+        draftOrders: fhir.draftOrders([aspirinDraft, amlodipineDraft]),
       },
     };
     const res = await call('POST', '/cds-services/yijian-order-select', request);

@@ -3,6 +3,7 @@ import type { FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { Alert, ServiceContext, ZodApp } from '../context.js';
 import { errorBodySchema, libraryResult } from '../errors.js';
+import { recordFrom } from '../input.js';
 import { applyTenantRules } from '../tenant-rules.js';
 import { checkConceptKind } from './knowledge.js';
 
@@ -200,7 +201,7 @@ export function analysisRoutes(app: ZodApp, ctx: ServiceContext): void {
     },
     async (request) => {
       const engine = await ctx.engine();
-      return engine.qcFrontPage(request.body);
+      return engine.qcFrontPage(recordFrom(request.body));
     },
   );
 
@@ -217,7 +218,7 @@ export function analysisRoutes(app: ZodApp, ctx: ServiceContext): void {
     },
     async (request) => {
       const engine = await ctx.engine();
-      return engine.qcRecord(request.body);
+      return engine.qcRecord(recordFrom(request.body));
     },
   );
 }

@@ -15,6 +15,7 @@ import {
 } from '../cds-hooks/services.js';
 import type { Alert, ServiceContext, ZodApp } from '../context.js';
 import { errorBodySchema, libraryResult } from '../errors.js';
+import { recordFrom } from '../input.js';
 import { applyTenantRules } from '../tenant-rules.js';
 
 /**
@@ -95,7 +96,9 @@ export function cdsHooksRoutes(app: ZodApp, ctx: ServiceContext): void {
       if (service.hook === 'patient-view') {
         const bundle = patientViewBundle(body);
         refs = orderRefs(bundle);
-        const result = await engine.analyze(bundle, { at: new Date().toISOString().slice(0, 19) });
+        const result = await engine.analyze(recordFrom(bundle), {
+          at: new Date().toISOString().slice(0, 19),
+        });
         alerts = result.alerts;
       } else {
         const plan = medicationCheckPlan(body);
