@@ -26,18 +26,45 @@ export const DEFAULT_OVERRIDE_REASONS: OverrideReason[] = [
   { code: 'data-incorrect', display: '提示所依据的数据有误' },
 ];
 
-/** `{{a.b}}` templates; a missing value renders as an empty string. */
+type CompiledTemplate = (vars: Record<string, unknown>) => string;
+const templates = new Map<string, CompiledTemplate>();
+
+function lookup(vars: Record<string, unknown>, path: string[]): string {
+  let v: unknown = vars;
+  for (const part of path) {
+    if (v === null || v === undefined || typeof v !== 'object') return '';
+    v = (v as Record<string, unknown>)[part];
+  }
+  if (v === undefined || v === null) return '';
+  if (Array.isArray(v)) return v.join('、');
+  return String(v);
+}
+
+function compileTemplate(template: string): CompiledTemplate {
+  const parts: (string | string[])[] = [];
+  const re = /\{\{\s*([a-zA-Z0-9_.]+)\s*\}\}/g;
+  let last = 0;
+  for (let m = re.exec(template); m; m = re.exec(template)) {
+    if (m.index > last) parts.push(template.slice(last, m.index));
+    parts.push(m[1]!.split('.'));
+    last = m.index + m[0].length;
+  }
+  if (last < template.length) parts.push(template.slice(last));
+  return (vars) => {
+    let out = '';
+    for (const p of parts) out += typeof p === 'string' ? p : lookup(vars, p);
+    return out;
+  };
+}
+
+/** `{{a.b}}` templates; a missing value renders as an empty string. Templates are compiled once. */
 export function renderTemplate(template: string, vars: Record<string, unknown>): string {
-  return template.replace(/\{\{\s*([a-zA-Z0-9_.]+)\s*\}\}/g, (_, path: string) => {
-    let v: unknown = vars;
-    for (const part of path.split('.')) {
-      if (v === null || v === undefined || typeof v !== 'object') return '';
-      v = (v as Record<string, unknown>)[part];
-    }
-    if (v === undefined || v === null) return '';
-    if (Array.isArray(v)) return v.join('、');
-    return String(v);
-  });
+  let t = templates.get(template);
+  if (!t) {
+    t = compileTemplate(template);
+    templates.set(template, t);
+  }
+  return t(vars);
 }
 
 /** 华法林 -BELONGS_TO-> 抗凝药 -INTERACTS_WITH-> 抗血小板药 <-BELONGS_TO- 阿司匹林 */

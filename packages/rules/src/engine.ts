@@ -353,12 +353,13 @@ export function createRuleEngine(options: RuleEngineOptions): RuleEngine {
       const min = floor(opts);
       const byId = new Map<string, Alert>();
       for (const a of kept) if (SEVERITY_RANK[a.severity] >= min && !byId.has(a.id)) byId.set(a.id, a);
+      const cmp = (x: string, y: string) => (x < y ? -1 : x > y ? 1 : 0);
       const sorted = [...byId.values()].sort(
         (a, b) =>
           SEVERITY_RANK[b.severity] - SEVERITY_RANK[a.severity] ||
-          a.category.localeCompare(b.category) ||
-          a.ruleId.localeCompare(b.ruleId) ||
-          a.id.localeCompare(b.id),
+          cmp(a.category, b.category) ||
+          cmp(a.ruleId, b.ruleId) ||
+          cmp(a.id, b.id),
       );
       return opts?.log ? opts.log.filter(facts.encounterId, sorted) : sorted;
     },

@@ -77,6 +77,19 @@ export async function evaluateInteractions(
   const meds = byConcept(facts);
   if (meds.size < 2) return [];
   const interactions = await graph.interactionsAmong([...meds.keys()].sort());
+  // Which override sides each order matches, computed once per order.
+  const sideCache = new Map<MedicationFact, { a: boolean[]; b: boolean[] }>();
+  const sides = (m: MedicationFact) => {
+    let v = sideCache.get(m);
+    if (!v) {
+      v = {
+        a: pairOverrides.map((o) => matchesDrug(o.a, m)),
+        b: pairOverrides.map((o) => matchesDrug(o.b, m)),
+      };
+      sideCache.set(m, v);
+    }
+    return v;
+  };
   const hits: Hit[] = [];
   const seen = new Set<string>();
   for (const ix of interactions) {
@@ -94,10 +107,9 @@ export async function evaluateInteractions(
     const b = pairs[0]![1];
     let severity = rule.severityMap[ix.severity];
     let presentation: 'interruptive' | 'passive' | undefined;
-    const low = pairOverrides.find(
-      (lp) =>
-        (matchesDrug(lp.a, a) && matchesDrug(lp.b, b)) || (matchesDrug(lp.a, b) && matchesDrug(lp.b, a)),
-    );
+    const sa = sides(a);
+    const sb = sides(b);
+    const low = pairOverrides.find((_, k) => (sa.a[k]! && sb.b[k]!) || (sb.a[k]! && sa.b[k]!));
     if (low) {
       severity = low.severity;
       presentation = low.presentation;
@@ -316,6 +328,21 @@ function bindingKey(b: Binding): string[] {
   });
 }
 
+const usageCache = new WeakMap<MatchRule, { usesAge: boolean; usesEgfr: boolean; usesPatient: boolean }>();
+function usage(rule: MatchRule) {
+  let u = usageCache.get(rule);
+  if (!u) {
+    const json = JSON.stringify(rule.when);
+    u = {
+      usesAge: json.includes('"age"'),
+      usesEgfr: json.includes('"egfr"'),
+      usesPatient: /"(pregnant|lactating|sex|weight)"/.test(json),
+    };
+    usageCache.set(rule, u);
+  }
+  return u;
+}
+
 export function evaluateMatch(rule: MatchRule, when: CompiledCondition, facts: PatientFacts): Hit[] {
   const bindings = evaluateCondition(when, facts);
   const hits: Hit[] = [];
@@ -344,9 +371,7 @@ export function evaluateMatch(rule: MatchRule, when: CompiledCondition, facts: P
       weight: facts.weightKg ?? '',
     };
     const evidence: Evidence[] = Object.values(b).map((f) => f.provenance);
-    const usesAge = JSON.stringify(rule.when).includes('"age"');
-    const usesEgfr = JSON.stringify(rule.when).includes('"egfr"');
-    const usesPatient = /"(pregnant|lactating|sex|weight)"/.test(JSON.stringify(rule.when));
+    const { usesAge, usesEgfr, usesPatient } = usage(rule);
     if (usesAge || usesPatient)
       evidence.push(
         ...facts.patientEvidence.filter(
@@ -364,6 +389,25 @@ export function evaluateMatch(rule: MatchRule, when: CompiledCondition, facts: P
 export interface CompiledDoseEntry {
   entry: DoseEntry;
   sel: CompiledDrugSelector;
+}
+
+const doseIndex = new WeakMap<CompiledDoseEntry[], Map<string, CompiledDoseEntry[]>>();
+
+/** The curated entry for an order: by concept id through an index, by name for unlinked orders. */
+function findDoseEntry(entries: CompiledDoseEntry[], m: MedicationFact): DoseEntry | undefined {
+  let index = doseIndex.get(entries);
+  if (!index) {
+    index = new Map();
+    for (const e of entries)
+      for (const id of e.sel.ids) {
+        const list = index.get(id);
+        if (list) list.push(e);
+        else index.set(id, [e]);
+      }
+    doseIndex.set(entries, index);
+  }
+  const candidates = m.conceptId ? (index.get(m.conceptId) ?? []) : entries;
+  return candidates.find((e) => matchesDrug(e.sel, m))?.entry;
 }
 
 function fmt(n: number): string {
@@ -436,7 +480,7 @@ export async function evaluateDoses(
 ): Promise<Hit[]> {
   const hits: Hit[] = [];
   for (const m of facts.medications) {
-    const curated = entries.find((e) => matchesDrug(e.sel, m))?.entry;
+    const curated = findDoseEntry(entries, m);
     const e = curated ?? (rule.useGraphLimits ? await graphDoseEntry(m, graph) : undefined);
     if (!e) continue;
     if (e.routes && m.routeKind && !e.routes.includes(m.routeKind as never)) continue;

@@ -9,6 +9,7 @@ import type { ConditionFact, LabFact, MedicationFact, PatientFacts } from './typ
 export interface CompiledDrugSelector {
   ids: Set<string>;
   names: string[];
+  nameSet: Set<string>;
   routes?: Set<string>;
   excludeName?: RegExp;
   dailyDoseMgAbove?: number;
@@ -56,6 +57,7 @@ export class NameIndex {
     return {
       ids,
       names: names.map(foldText),
+      nameSet: new Set(names.map(foldText)),
       ...(sel.routes ? { routes: new Set(sel.routes) } : {}),
       ...(sel.excludeName ? { excludeName: new RegExp(sel.excludeName) } : {}),
       ...(sel.dailyDoseMgAbove !== undefined ? { dailyDoseMgAbove: sel.dailyDoseMgAbove } : {}),
@@ -82,18 +84,36 @@ export function dailyDoseMg(m: MedicationFact): number | undefined {
   return m.timesPerDay === undefined ? undefined : mg * m.timesPerDay;
 }
 
+const folded = new WeakMap<object, { name: string; canonical: string }>();
+
+/** Folded written and canonical names of a fact, computed once per fact object. */
+export function foldedNames(m: { name: string; conceptName: string }): { name: string; canonical: string } {
+  let f = folded.get(m);
+  if (!f) {
+    f = { name: foldText(m.name), canonical: foldText(m.conceptName) };
+    folded.set(m, f);
+  }
+  return f;
+}
+
 export function matchesDrug(sel: CompiledDrugSelector, m: MedicationFact): boolean {
   if (sel.routes && m.routeKind && !sel.routes.has(m.routeKind)) return false;
   if (sel.excludeName?.test(m.name)) return false;
   let hit = false;
   if (m.conceptId && sel.ids.has(m.conceptId)) hit = true;
-  else if (m.classIds.some((c) => sel.ids.has(c))) hit = true;
   else {
-    const name = foldText(m.name);
-    const canonical = foldText(m.conceptName);
-    hit = sel.names.some(
-      (n) => n === name || n === canonical || (!m.conceptId && n.length >= 2 && name.includes(n)),
-    );
+    for (const c of m.classIds)
+      if (sel.ids.has(c)) {
+        hit = true;
+        break;
+      }
+    if (!hit) {
+      const { name, canonical } = foldedNames(m);
+      hit =
+        sel.nameSet.has(name) ||
+        sel.nameSet.has(canonical) ||
+        (!m.conceptId && sel.names.some((n) => n.length >= 2 && name.includes(n)));
+    }
   }
   if (!hit) return false;
   if (sel.dailyDoseMgAbove !== undefined) {
@@ -106,8 +126,7 @@ export function matchesDrug(sel: CompiledDrugSelector, m: MedicationFact): boole
 export function matchesCondition(sel: CompiledNames, c: ConditionFact, history: boolean): boolean {
   if (!(c.status === 'present' || (history && c.status === 'historical'))) return false;
   if (c.ancestorIds.some((id) => sel.ids.has(id))) return true;
-  const name = foldText(c.name);
-  const canonical = foldText(c.conceptName);
+  const { name, canonical } = foldedNames(c);
   return sel.names.some((n) => name.includes(n) || canonical.includes(n));
 }
 
