@@ -141,6 +141,32 @@ describe('assertion (ConText)', () => {
     expect(await statuses('无发热.咳嗽3天')).toEqual({ 发热: 'negated', 咳嗽: 'present' });
   });
 
+  it('comma lists after 否认 go on only while items follow the comma directly and carry no numbers', async () => {
+    expect(await statuses('否认高血压，糖尿病，及冠心病病史。')).toEqual({
+      高血压: 'negated',
+      糖尿病: 'negated',
+      冠心病: 'negated',
+    });
+    expect(await statuses('否认高血压，冠心病史3年。')).toEqual({ 高血压: 'negated', 冠心病: 'historical' });
+    expect(await statuses('否认高血压，有糖尿病史。')).toEqual({ 高血压: 'negated', 糖尿病: 'historical' });
+    // …but 无 does not: 无发热，咳嗽3天 keeps the cough.
+    expect(await statuses('无发热，咳嗽。')).toEqual({ 发热: 'negated', 咳嗽: 'present' });
+  });
+
+  it('numbered summaries without punctuation, 既往体健, 由家人发现, onsets years ago', async () => {
+    expect(await statuses('2既往体健3 患者1天前出现腹痛')).toEqual({ 腹痛: 'present' });
+    expect(await statuses('2既往高血压3 患者1天前出现腹痛')).toEqual({
+      高血压: 'historical',
+      腹痛: 'present',
+    });
+    expect(await statuses('3天前由家人发现水肿')).toEqual({ 水肿: 'present' });
+    expect(await statuses('20年前因受凉出现咳嗽')).toEqual({ 咳嗽: 'present' });
+    expect(await statuses('5年前因胆囊结石行阑尾切除术')).toEqual({
+      胆囊结石: 'historical',
+      阑尾切除术: 'historical',
+    });
+  });
+
   it('section defaults apply when no cue does, with the header as trigger', async () => {
     const text = '家族史：父母健在，乳腺癌。\n既往史：阑尾切除术，否认糖尿病。\n鉴别诊断：肺结核。';
     const a = await annotator.annotate(text);

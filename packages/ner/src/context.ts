@@ -96,6 +96,7 @@ interface CompiledRule {
   typeMask: number;
   terminatesMask: number;
   dominant: boolean;
+  listCommas: boolean;
 }
 
 interface Cue {
@@ -127,6 +128,26 @@ function startsListItem(folded: string, i: number): boolean {
   const c = folded.charCodeAt(j);
   return c === 46 || c === 0x3001 || c === 41;
 }
+
+function isCjk(code: number): boolean {
+  return code >= 0x4e00 && code <= 0x9fff;
+}
+
+/** 2既往体健3 患者…: a bare item number between Chinese text and a space ends scopes. */
+function startsBareNumberedItem(folded: string, k: number): boolean {
+  let i = k;
+  while (i > 0 && folded.charCodeAt(i - 1) >= 48 && folded.charCodeAt(i - 1) <= 57) i--;
+  const before = folded.charCodeAt(i - 1);
+  if (!(isCjk(before) || before === 41)) return false;
+  let j = k;
+  while (j < folded.length && folded.charCodeAt(j) >= 48 && folded.charCodeAt(j) <= 57) j++;
+  if (j - i > 2 || folded.charCodeAt(j) !== 32) return false;
+  while (j < folded.length && folded.charCodeAt(j) === 32) j++;
+  return isCjk(folded.charCodeAt(j));
+}
+
+/** 及 和 与 以 (以及): may stand between a list comma and the next item. */
+const CONJUNCTIONS = new Set([0x53ca, 0x548c, 0x4e0e, 0x4ee5]);
 
 const CLAUSE = 1;
 const SENTENCE = 2;
@@ -194,6 +215,7 @@ export function createContextEngine(options: ContextOptions = {}): ContextEngine
       typeMask: typeMaskOf(r.types),
       terminatesMask,
       dominant: r.dominant,
+      listCommas: r.listCommas,
     };
     for (const literal of r.literals) {
       const key = folder.fold(literal);
@@ -330,7 +352,27 @@ export function createContextEngine(options: ContextOptions = {}): ContextEngine
           let k = cue.end;
           // 考虑：肺炎 — a colon right after a forward cue introduces what it modifies.
           if (k < limit && folded.charCodeAt(k) === 58) k++;
-          while (k < limit && !endsScope(folded, k, rule)) k++;
+          while (k < limit) {
+            if (!endsScope(folded, k, rule)) {
+              k++;
+              continue;
+            }
+            // 否认高血压，糖尿病，冠心病病史: a comma list goes on when a mention follows the comma directly.
+            if (rule.listCommas && (charClass[folded.charCodeAt(k)]! & (SENTENCE | CLAUSE)) === CLAUSE) {
+              let next = k + 1;
+              while (
+                next < limit &&
+                (folded.charCodeAt(next) === 32 || CONJUNCTIONS.has(folded.charCodeAt(next)))
+              )
+                next++;
+              const at = lowerBound(starts, next);
+              if (at < starts.length && starts[at] === next && !clauseHasDigit(folded, next)) {
+                k = next;
+                continue;
+              }
+            }
+            break;
+          }
           for (let cj = ci + 1; cj < cues.length; cj++) {
             const other = cues[cj]!;
             if (other.start >= k) break;
@@ -377,7 +419,18 @@ export function createContextEngine(options: ContextOptions = {}): ContextEngine
       const after = folded.charCodeAt(k + 1);
       return !(before >= 48 && before <= 57 && after >= 48 && after <= 57);
     }
+    if (c >= 48 && c <= 57) return startsBareNumberedItem(folded, k);
     return c === 32 && startsListItem(folded, k + 1);
+  }
+
+  /** A clause with a number (冠心病史3年) states something; items of a denied list do not. */
+  function clauseHasDigit(folded: string, from: number): boolean {
+    for (let k = from; k < folded.length; k++) {
+      const c = folded.charCodeAt(k);
+      if (c >= 48 && c <= 57) return true;
+      if (charClass[c]! & (SENTENCE | CLAUSE)) return false;
+    }
+    return false;
   }
 
   /** Whether cue `other` ends the scope of `rule`. */

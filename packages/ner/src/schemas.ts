@@ -73,6 +73,8 @@ export const contextRuleSchema = z
      * and terminate cues: 若血小板下降，停用肝素 is hypothetical, not negated.
      */
     dominant: z.boolean().default(false),
+    /** Forward scope also crosses a comma directly followed by a mention (否认高血压，糖尿病，冠心病病史). */
+    listCommas: z.boolean().default(false),
     /** For terminate cues: the statuses whose scope they end (all when absent). */
     terminates: z.array(cueStatus).min(1).optional(),
   })
