@@ -97,6 +97,10 @@ describe('createAnnotator', () => {
   it('rejects bad options with coded errors', async () => {
     expect(() => createAnnotator({} as never)).toThrow(CdssError);
     expect(() => createAnnotator({ taggers: [{ name: 'x' } as never] })).toThrow(/taggers\[0\]/);
+    expect(() => createAnnotator({ taggers: [], resource: {} } as never)).toThrow(/resource/);
+    expect(() => createAnnotator({ taggers: [], resources: { extraSection: [] } } as never)).toThrow(
+      /extraSection/,
+    );
     await expect(createAnnotator({ taggers: [] }).annotate(42 as never)).rejects.toThrow(CdssError);
   });
 

@@ -1,4 +1,5 @@
-import { CdssError } from '@yijian/emr';
+import { CdssError, fromZodIssues } from '@yijian/emr';
+import { z } from 'zod';
 import { type AttributeExtractor, createAttributeExtractor } from './attributes.js';
 import { type ContextEngine, createContextEngine, type SectionDefault, typeMaskOf } from './context.js';
 import { mergeMentions } from './merge.js';
@@ -13,6 +14,31 @@ import type {
 import { createSectionDetector, type SectionDetector } from './sections.js';
 import type { Annotation, Mention, RawMention, Section, Tagger } from './types.js';
 import { extractVitals } from './vitals.js';
+
+const isTagger = (t: unknown): t is Tagger =>
+  typeof t === 'object' &&
+  t !== null &&
+  typeof (t as Tagger).name === 'string' &&
+  typeof (t as Tagger).tag === 'function';
+
+/** Options are checked when the annotator is created: unknown keys (a typo such as `resource`) are errors. */
+const annotatorOptionsSchema = z.strictObject({
+  taggers: z.array(z.custom<Tagger>(isTagger, '标注器（Tagger）需要 name 和 tag()')),
+  resources: z
+    .strictObject({
+      sections: z.unknown().optional(),
+      extraSections: z.array(z.unknown()).optional(),
+      context: z.unknown().optional(),
+      extraContextRules: z.array(z.unknown()).optional(),
+      attributes: z.unknown().optional(),
+    })
+    .optional(),
+  folder: z
+    .custom<TextFolder>(
+      (f) => typeof f === 'object' && f !== null && typeof (f as TextFolder).fold === 'function',
+    )
+    .optional(),
+});
 
 /** Data the annotator runs on; each part defaults to the shipped file under resources/zh/. */
 export interface AnnotatorResources {
@@ -54,16 +80,9 @@ export interface Annotator {
  * not use the knowledge graph.
  */
 export function createAnnotator(options: AnnotatorOptions): Annotator {
-  if (!options || !Array.isArray(options.taggers)) {
-    throw new CdssError(
-      'CDSS_ERR_INVALID_CONFIG',
-      'createAnnotator：options.taggers 必须是标注器（Tagger）数组',
-    );
-  }
-  for (const [i, t] of options.taggers.entries()) {
-    if (!t || typeof t.tag !== 'function' || typeof t.name !== 'string') {
-      throw new CdssError('CDSS_ERR_INVALID_CONFIG', `createAnnotator：taggers[${i}] 缺少 name 或 tag()`);
-    }
+  const checked = annotatorOptionsSchema.safeParse(options);
+  if (!checked.success) {
+    throw fromZodIssues('CDSS_ERR_INVALID_CONFIG', 'createAnnotator 的配置不正确', checked.error.issues);
   }
   const folder = options.folder ?? getDefaultFolder();
   const res = options.resources ?? {};
