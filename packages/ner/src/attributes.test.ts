@@ -96,6 +96,15 @@ describe('drug attributes', () => {
     expect(await attrs('阿莫西林化疗6周期')).toEqual([['阿莫西林', {}]]);
   });
 
+  it('reads dose ranges and per-day doses', async () => {
+    expect(await attrs('布洛芬1~2片 prn')).toEqual([
+      ['布洛芬', { dose: 1, doseMax: 2, unit: '片', frequency: 'prn' }],
+    ]);
+    expect(await attrs('阿司匹林 100mg/d')).toEqual([
+      ['阿司匹林', { dose: 100, unit: 'mg', frequency: 'qd' }],
+    ]);
+  });
+
   it('stops at the next mention: each drug keeps its own attributes', async () => {
     expect(await attrs('阿司匹林100mg qd，氯吡格雷75mg qd po')).toEqual([
       ['阿司匹林', { dose: 100, unit: 'mg', frequency: 'qd' }],

@@ -240,12 +240,23 @@ export function createAttributeExtractor(options: AttributeExtractorOptions = {}
         const n = readNumber(folded, at, limit);
         if (n) {
           let k = n.end;
+          // 1~2片, 0.5-1g: a range; the dose is its lower end, doseMax its upper end.
+          let upper: number | undefined;
+          const sep = folded.charCodeAt(k);
+          if (sep === 45 || sep === 126 || sep === 0x81f3 /* 至 */) {
+            const m = readNumber(folded, k + 1, limit);
+            if (m && m.value > n.value) {
+              upper = m.value;
+              k = m.end;
+            }
+          }
           while (k < limit && folded.charCodeAt(k) === 32) k++;
           const u = pre ? undefined : matchUnit(folded, k, limit);
           if (u?.value.dose) {
             if (out.dose === undefined) {
               out.dose = n.value;
               out.unit = u.value.unit;
+              if (upper !== undefined) out.doseMax = upper;
             }
             pos = u.end;
             continue;

@@ -90,6 +90,8 @@ export type Mention = RawMention & {
 /** Drug attributes: dose as a number, unit in canonical spelling, route and frequency codes, ISO 8601 duration. */
 export type DrugAttributes = {
   dose?: number;
+  /** Upper end of a dose range (1~2片: dose 1, doseMax 2). */
+  doseMax?: number;
   unit?: string;
   route?: string;
   frequency?: string;
