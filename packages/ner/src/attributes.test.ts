@@ -122,6 +122,8 @@ describe('lab attributes', () => {
     expect(await attrs('肌酐 156umol/L')).toEqual([['肌酐', { value: 156, unit: 'μmol/L' }]]);
     expect(await attrs('降钙素原 2.35ng/ml')).toEqual([['降钙素原', { value: 2.35, unit: 'ng/mL' }]]);
     expect(await attrs('PT 15.2s')).toEqual([['PT', { value: 15.2, unit: 's' }]]);
+    expect(await attrs('WBC 3.1×10~9/L↓')).toEqual([['WBC', { value: 3.1, unit: '×10^9/L', flag: 'L' }]]);
+    expect(await attrs('血糖：空腹6.8mmol/L')).toEqual([['血糖', { value: 6.8, unit: 'mmol/L' }]]);
     expect(await attrs('血糖偏高')).toEqual([['血糖', { flag: 'H' }]]);
     expect(await attrs('血红蛋白降至62g/L')).toEqual([['血红蛋白', { value: 62, unit: 'g/L' }]]);
   });

@@ -147,7 +147,8 @@ export function createAttributeExtractor(options: AttributeExtractorOptions = {}
   for (const w of ['升高', '增高', '偏高', '明显升高', '显著升高', '升高至', '增高至', '高达'])
     gapWords.add(w, 'H');
   for (const w of ['降低', '减低', '偏低', '下降', '明显降低', '降低至', '减低至']) gapWords.add(w, 'L');
-  const fillers = '为 是 约 示 达 升至 降至 下降至 上升至 低至 波动于 波动在 维持在 最高 最低 结果 检测 测';
+  const fillers =
+    '为 是 约 示 达 升至 降至 下降至 上升至 低至 波动于 波动在 维持在 最高 最低 结果 检测 测 空腹 随机 复查 值';
   for (const w of fillers.split(' ')) gapWords.add(w, '');
   const flags = new CharTrie<'H' | 'L'>();
   for (const w of ['↑', '↑↑', '(↑)', '(h)', 'h', '偏高', '升高', '增高', '高']) flags.add(w, 'H');
