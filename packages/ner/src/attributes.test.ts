@@ -164,6 +164,19 @@ describe('vital signs', () => {
     for (const x of v) expect(text.slice(x.start, x.end)).toBe(x.text);
   });
 
+  it('reads bare values, and a name with its abbreviation in brackets', () => {
+    expect(vitals('T:36.5 P:80 R:20 BP:120/80').map((v) => [v.kind, v.value])).toEqual([
+      ['temperature', 36.5],
+      ['pulse', 80],
+      ['respiratoryRate', 20],
+      ['bloodPressure', 120],
+    ]);
+    expect(vitals('血压(BP) 120/80mmHg，经皮血氧饱和度(SpO2) 95%').map((v) => [v.kind, v.value])).toEqual([
+      ['bloodPressure', 120],
+      ['spo2', 95],
+    ]);
+  });
+
   it('skips ranges, implausible values and letters inside words', () => {
     expect(vitals('体温波动于37.5-38.5℃之间')).toEqual([]);
     expect(vitals('CT 38.5，PCT 0.5，BP 80/120mmHg')).toEqual([]);

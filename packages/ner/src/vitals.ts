@@ -39,7 +39,7 @@ const FILLER =
 const NUMBER = '(\\d{1,3}(?:\\.\\d{1,2})?)(?![\\d.])(?!\\s*[-~至到]\\s*\\d)';
 // Works on folded text (full width folded, lower case): ℃ stays, ／ is /, ％ is %.
 const VITAL_RE = new RegExp(
-  `(?<![a-z0-9])(${NAMES})${FILLER}${NUMBER}(?:\\s*/\\s*${NUMBER})?\\s*(℃|°c|° c|度|°f|℉|次/分钟|次/分|次/min|次/mins|/min|/分|bpm|mmhg|kpa|%)?(?![a-z0-9])`,
+  `(?<![a-z0-9])(${NAMES})(?:\\([a-z0-9]{1,5}\\))?${FILLER}${NUMBER}(?:\\s*/\\s*${NUMBER})?\\s*(℃|°c|° c|度|°f|℉|次/分钟|次/分|次/min|次/mins|/min|/分|bpm|mmhg|kpa|%)?(?![a-z0-9])`,
   'g',
 );
 
@@ -85,8 +85,11 @@ export function extractVitals(text: string, folded: string): VitalSignReading[] 
       case 'heartRate':
       case 'respiratoryRate': {
         if (b !== undefined) break;
+        // A bare R (R:20) is only read as a respiratory rate in the plausible range 6-60.
         const okUnit =
-          unit === undefined ? name.length > 1 || kind !== 'respiratoryRate' : /次|min|分|bpm/.test(unit);
+          unit === undefined
+            ? name.length > 1 || kind !== 'respiratoryRate' || (a >= 6 && a <= 60)
+            : /次|min|分|bpm/.test(unit);
         const max = kind === 'respiratoryRate' ? 80 : 300;
         const min = kind === 'respiratoryRate' ? 4 : 20;
         if (okUnit && Number.isInteger(a) && a >= min && a <= max)
