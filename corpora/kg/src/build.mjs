@@ -25,11 +25,11 @@ function rows(file) {
   return out;
 }
 const list = (s) =>
-  s
+  s && s !== '-'
     ? s
         .split(/[,，]/)
         .map((x) => x.trim())
-        .filter(Boolean)
+        .filter((x) => x && x !== '-')
     : [];
 
 function parseTerms(cell) {

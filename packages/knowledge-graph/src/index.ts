@@ -9,7 +9,14 @@ export {
   MATCH_SCORES,
   type MatchKind,
 } from './linker.js';
-export { codeKey, GraphBuilder, MemoryGraph, nameKey, SNAPSHOT_FORMAT } from './memory-graph.js';
+export {
+  codeKey,
+  GraphBuilder,
+  MemoryGraph,
+  nameKey,
+  SNAPSHOT_FORMAT,
+  type Snapshot,
+} from './memory-graph.js';
 export { editDistance, normaliseTerm, termVariants, toSimplified } from './normalise.js';
 export {
   type DoseLimit,

@@ -187,22 +187,20 @@ class GraphLinker implements Linker {
     as: 'normalised' | undefined,
   ): LinkCandidate[] {
     const out: LinkCandidate[] = [];
-    const seen = new Set<string>();
+    const at = new Map<string, number>();
     for (const e of entries) {
       if (kind !== undefined && e.kind !== kind) continue;
       const matchKind: MatchKind = e.termKind === 'abbreviation' ? 'abbreviation' : (as ?? e.termKind);
       const score = MATCH_SCORES[matchKind as Exclude<MatchKind, 'fuzzy'>];
-      const prev = out.findIndex((c) => c.conceptId === e.conceptId);
-      if (seen.has(e.conceptId)) {
-        if (prev >= 0 && out[prev]!.score < score) out[prev] = { ...out[prev]!, matchKind, score };
+      const prev = at.get(e.conceptId);
+      if (prev !== undefined) {
+        if (out[prev]!.score < score) out[prev] = { ...out[prev]!, matchKind, score };
         continue;
       }
-      seen.add(e.conceptId);
+      at.set(e.conceptId, out.length);
       out.push({ conceptId: e.conceptId, name: e.name, kind: e.kind, matchKind, score });
     }
-    out.sort(
-      (a, b) => b.score - a.score || (a.conceptId < b.conceptId ? -1 : a.conceptId > b.conceptId ? 1 : 0),
-    );
+    out.sort(byRank);
     return out.length > this.opts.maxCandidates ? out.slice(0, this.opts.maxCandidates) : out;
   }
 

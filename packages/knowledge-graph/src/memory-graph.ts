@@ -21,7 +21,7 @@ import {
   SEVERITY_RANK,
   type Severity,
 } from './types.js';
-import { invalidData, toConcept, toEdge } from './validate.js';
+import { invalidData, isEmptyProps, toConcept, toEdge } from './validate.js';
 
 const TYPE_CODE = new Map<RelationType, number>(RELATION_TYPES.map((t, i) => [t, i]));
 const T_IS_A = TYPE_CODE.get('IS_A')!;
@@ -114,7 +114,7 @@ export class GraphBuilder {
     this.edgeFrom.push(f ?? -1);
     this.edgeTo.push(t ?? -1);
     this.edgeTypes.push(TYPE_CODE.get(e.type)!);
-    this.edgeProps.push(Object.keys(e.props).length === 0 ? undefined : e.props);
+    this.edgeProps.push(isEmptyProps(e.props) ? undefined : e.props);
     this.edgeSources.push(this.intern(e.source));
     return this;
   }
@@ -130,6 +130,17 @@ export class GraphBuilder {
       for (const f of listJsonl(edgeDir)) forEachJsonLine(f, (v, line) => this.addEdge(v, `${f}:${line}`));
     }
     return this;
+  }
+
+  /** Build with edges given as columns over the nodes added so far (used by snapshot load). */
+  buildWith(
+    from: Int32Array,
+    to: Int32Array,
+    type: Uint8Array,
+    props: (Record<string, unknown> | undefined)[],
+    sources: string[],
+  ): MemoryGraph {
+    return new MemoryGraph(this.concepts, this.ids, from, to, type, props, sources);
   }
 
   build(): MemoryGraph {
@@ -256,7 +267,11 @@ export class MemoryGraph implements GraphStore {
     return new GraphBuilder().addDirectory(dir).build();
   }
 
-  /** Load a snapshot file written by {@link MemoryGraph.toSnapshot} (`{format, nodes, edges}` JSON). */
+  /**
+   * Load a snapshot file written by {@link MemoryGraph.toSnapshot}: one JSON document with the
+   * concepts and the edges in columns (types, node indices, sparse props), which loads far faster
+   * than JSONL because edge ends need no id lookups. Everything is validated as on JSONL load.
+   */
   static fromSnapshot(file: string): MemoryGraph {
     let raw: unknown;
     try {
@@ -264,18 +279,76 @@ export class MemoryGraph implements GraphStore {
     } catch (cause) {
       throw new CdssError('CDSS_ERR_INVALID_DATA', `${file}: cannot read graph snapshot`, { cause });
     }
-    const r = raw as { format?: unknown; nodes?: unknown; edges?: unknown };
-    if (r.format !== SNAPSHOT_FORMAT || !Array.isArray(r.nodes) || !Array.isArray(r.edges)) {
-      throw invalidData(file, `not a graph snapshot (expected format ${SNAPSHOT_FORMAT})`);
+    return MemoryGraph.fromSnapshotObject(raw, file);
+  }
+
+  /** Build from a parsed snapshot object (see {@link MemoryGraph.fromSnapshot}). */
+  static fromSnapshotObject(raw: unknown, where = 'snapshot'): MemoryGraph {
+    const r = raw as Partial<Snapshot> | null;
+    const e = r?.edges;
+    if (
+      !r ||
+      r.format !== SNAPSHOT_FORMAT ||
+      !Array.isArray(r.nodes) ||
+      !e ||
+      !Array.isArray(e.type) ||
+      !Array.isArray(e.from) ||
+      !Array.isArray(e.to) ||
+      !Array.isArray(e.source) ||
+      !Array.isArray(e.sources) ||
+      !Array.isArray(e.props) ||
+      e.from.length !== e.type.length ||
+      e.to.length !== e.type.length ||
+      e.source.length !== e.type.length
+    ) {
+      throw invalidData(where, `not a graph snapshot (expected format ${SNAPSHOT_FORMAT} with edge columns)`);
     }
     const b = new GraphBuilder();
     r.nodes.forEach((n, i) => {
-      b.addNode(n, `${file}: nodes[${i}]`);
+      b.addNode(n, `${where}: nodes[${i}]`);
     });
-    r.edges.forEach((e, i) => {
-      b.addEdge(e, `${file}: edges[${i}]`);
+    const n = r.nodes.length;
+    const m = e.type.length;
+    const from = Int32Array.from(e.from);
+    const to = Int32Array.from(e.to);
+    const type = Uint8Array.from(e.type);
+    const sources = e.sources.map((s, i) => {
+      if (typeof s !== 'string' || !s)
+        throw invalidData(where, `edges.sources[${i}] must be a non-empty string`);
+      return s;
     });
-    return b.build();
+    const source: string[] = new Array(m);
+    for (let i = 0; i < m; i++) {
+      if (
+        !(
+          from[i]! >= 0 &&
+          from[i]! < n &&
+          to[i]! >= 0 &&
+          to[i]! < n &&
+          from[i] === e.from[i] &&
+          to[i] === e.to[i]
+        )
+      ) {
+        throw invalidData(where, `edge ${i} names a node index out of range`);
+      }
+      if (type[i] !== e.type[i] || type[i]! >= RELATION_TYPES.length)
+        throw invalidData(where, `edge ${i} has an unknown type`);
+      const s = sources[e.source[i]!];
+      if (s === undefined) throw invalidData(where, `edge ${i} names an unknown source`);
+      source[i] = s;
+    }
+    const props: (Record<string, unknown> | undefined)[] = new Array(m);
+    for (const entry of e.props) {
+      const [i, value] = entry as [number, unknown];
+      if (!Number.isInteger(i) || i < 0 || i >= m)
+        throw invalidData(where, 'edges.props names an edge out of range');
+      const checked = toEdge(
+        { type: RELATION_TYPES[type[i]!], from: 'a', to: 'b', props: value, source: source[i] },
+        `${where}: edge ${i}`,
+      );
+      props[i] = checked.props;
+    }
+    return b.buildWith(from, to, type, props, source);
   }
 
   /** Load a directory or a snapshot file, whichever `path` is. */
@@ -308,8 +381,38 @@ export class MemoryGraph implements GraphStore {
     return { nodes: [...this.concepts], edges: [...this.allEdges()] };
   }
 
+  /** The columnar snapshot document (see {@link MemoryGraph.fromSnapshot}). */
+  toSnapshotObject(): Snapshot {
+    const sourceIndex = new Map<string, number>();
+    const source: number[] = new Array(this.eType.length);
+    const props: [number, Record<string, unknown>][] = [];
+    for (let i = 0; i < this.eType.length; i++) {
+      const s = this.eSource[i]!;
+      let k = sourceIndex.get(s);
+      if (k === undefined) {
+        k = sourceIndex.size;
+        sourceIndex.set(s, k);
+      }
+      source[i] = k;
+      const p = this.eProps[i];
+      if (p) props.push([i, p]);
+    }
+    return {
+      format: SNAPSHOT_FORMAT,
+      nodes: this.concepts,
+      edges: {
+        type: Array.from(this.eType),
+        from: Array.from(this.eFrom),
+        to: Array.from(this.eTo),
+        source,
+        sources: [...sourceIndex.keys()],
+        props,
+      },
+    };
+  }
+
   toSnapshot(): string {
-    return JSON.stringify({ format: SNAPSHOT_FORMAT, ...this.toData() });
+    return JSON.stringify(this.toSnapshotObject());
   }
 
   private edge(i: number): Edge {
@@ -784,7 +887,25 @@ export class MemoryGraph implements GraphStore {
   async close(): Promise<void> {}
 }
 
-export const SNAPSHOT_FORMAT = 'yijian-kg-snapshot/1';
+export const SNAPSHOT_FORMAT = 'yijian-kg-snapshot/2';
+
+/** Columnar snapshot document: concepts as objects, edges as parallel arrays. */
+export interface Snapshot {
+  format: typeof SNAPSHOT_FORMAT;
+  nodes: Concept[];
+  edges: {
+    /** Index into RELATION_TYPES. */
+    type: number[];
+    /** Node indices into `nodes`. */
+    from: number[];
+    to: number[];
+    /** Index into `sources`. */
+    source: number[];
+    sources: string[];
+    /** Sparse: [edge index, props] for edges that have props. */
+    props: [number, Record<string, unknown>][];
+  };
+}
 
 function better(pair: boolean, rank: number, len: number, e: number, prev: PartnerMatch): boolean {
   // A rule naming both drugs overrides class rules; then severity; then the closer rule; then file order.

@@ -21,6 +21,13 @@ Object.freeze(EMPTY_STRINGS);
 Object.freeze(EMPTY_CODES);
 Object.freeze(EMPTY_PROPS);
 
+/** True for the shared empty props object (no allocation to check). */
+export function isEmptyProps(p: Record<string, unknown>): boolean {
+  if (p === EMPTY_PROPS) return true;
+  for (const _ in p) return false;
+  return true;
+}
+
 function invalid(where: string, message: string, issues?: readonly z.core.$ZodIssue[]): CdssError {
   const detail = issues
     ? issues
@@ -89,7 +96,7 @@ export function toConcept(value: unknown, where: string): Concept {
   const kind = value.kind as ConceptKind;
   let props = (value.props as Record<string, unknown> | undefined) ?? EMPTY_PROPS;
   const schema = NODE_PROPS_SCHEMAS[kind];
-  if (schema && value.props !== undefined) {
+  if (schema && value.props !== undefined && !isEmptyProps(props)) {
     const r = schema.safeParse(props);
     if (!r.success) {
       throw invalid(
