@@ -165,13 +165,13 @@ describe('vital signs', () => {
   });
 
   it('reads bare values, and a name with its abbreviation in brackets', () => {
-    expect(vitals('T:36.5 P:80 R:20 BP:120/80').map((v) => [v.kind, v.value])).toEqual([
+    expect(vitals('T:36.5 P:80 R:20 BP:120/80').map((v) => [v[0], v[1]])).toEqual([
       ['temperature', 36.5],
       ['pulse', 80],
       ['respiratoryRate', 20],
       ['bloodPressure', 120],
     ]);
-    expect(vitals('血压(BP) 120/80mmHg，经皮血氧饱和度(SpO2) 95%').map((v) => [v.kind, v.value])).toEqual([
+    expect(vitals('血压(BP) 120/80mmHg，经皮血氧饱和度(SpO2) 95%').map((v) => [v[0], v[1]])).toEqual([
       ['bloodPressure', 120],
       ['spo2', 95],
     ]);
