@@ -26,7 +26,7 @@ import {
 
 /** A term's jobs in detection; one term may have several (过敏性休克 is a trigger and a grade cue). */
 type Role =
-  | { kind: 'trigger'; rule: EventRule; weak: boolean }
+  | { kind: 'trigger'; rule: EventRule; weak: boolean; errorType?: MedicationErrorType }
   | { kind: 'blocker' }
   | { kind: 'outside' }
   | { kind: 'inside' }
@@ -164,6 +164,13 @@ export function createDetector(options: DetectorOptions = {}): Detector {
     entries.push({ term: t, type: rs.every((r) => r.kind === 'drug') ? 'drug' : 'symptom', conceptId: id });
   }
   const baseTagger = createLexiconTagger(entries, { name: 'adverse-events' });
+  const patterns = R.patternTriggers.map((p) => {
+    const rule = R.rules.find((r) => r.id === p.rule);
+    if (!rule) throw new CdssError('CDSS_ERR_INVALID_DATA', `adverse-events.json: patternTriggers ${p.id} names unknown rule ${p.rule}`);
+    const id = `ae:${p.id}`;
+    roleById.set(id, [{ kind: 'trigger', rule, weak: false, ...(p.errorType ? { errorType: p.errorType } : {}) }]);
+    return { id, re: new RegExp(p.pattern, 'g') };
+  });
   const annotator: Annotator = createAnnotator({ taggers: [baseTagger], resources: { extraContextRules: R.contextRules } });
   const infectionOf = new Map<string, string>();
   for (const [label, ts] of Object.entries(V.infections)) for (const t of ts) infectionOf.set(t, label);
@@ -174,6 +181,12 @@ export function createDetector(options: DetectorOptions = {}): Detector {
 
   function tag(text: string, extraDrugs: readonly string[]): RawMention[] {
     const raw = baseTagger.tag(text) as RawMention[];
+    for (const p of patterns) {
+      p.re.lastIndex = 0;
+      for (const m of text.matchAll(p.re)) {
+        raw.push({ start: m.index, end: m.index + m[0].length, type: 'symptom', text: m[0], score: 1, source: 'pattern', conceptId: p.id });
+      }
+    }
     const extra = extraDrugs.filter((d) => d.length >= 2 && !roles.has(d));
     if (!extra.length) return raw;
     const key = [...new Set(extra)].sort().join('|');
@@ -284,8 +297,8 @@ export function createDetector(options: DetectorOptions = {}): Detector {
             if (best) details.stage = best.stage;
           }
           if (category === 'medication-error') {
-            let type = errorTypeOf.get(m.text) ?? 'other';
-            if (type === 'other' || type === 'wrong-drug') {
+            let type = role.errorType ?? errorTypeOf.get(m.text) ?? 'other';
+            if (!role.errorType && (type === 'other' || type === 'wrong-drug')) {
               for (const [t, hints] of Object.entries(resources.vocabulary.medicationErrorHints)) {
                 if (hints?.some((h) => sentenceText.includes(h))) {
                   type = t as MedicationErrorType;
@@ -365,7 +378,10 @@ export function createDetector(options: DetectorOptions = {}): Detector {
     const cues = new Map<Grade, Mention>();
     for (const w of window) {
       if (!isPresent(w) || w === m) continue;
-      for (const r of rolesOf(w)) if (r.kind === 'grade' && !cues.has(r.grade)) cues.set(r.grade, w);
+      const rs = rolesOf(w);
+      // The tube that came out is not the intubation that treats harm (气管插管脱出 vs 再次插管).
+      if (category === 'unplanned-extubation' && rs.some((r) => r.kind === 'tube')) continue;
+      for (const r of rs) if (r.kind === 'grade' && !cues.has(r.grade)) cues.set(r.grade, w);
     }
     if (!NEAR_MISS_CATEGORIES.has(category)) cues.delete('IV');
     let grade = defaultGrade;

@@ -37,3 +37,4 @@ export {
   type VocabularyFile,
   vocabularyFileSchema,
 } from './resources.js';
+export { parseReport } from './report.js';

@@ -39,6 +39,23 @@ export const rulesFileSchema = z.strictObject({
   /** Extra ConText cues handed to the @yijian/ner context engine (hypothetical prevention talk…). */
   contextRules: z.array(contextRuleSchema),
   rules: z.array(eventRuleSchema).min(1),
+  /** Regular expressions that name an event without a fixed term (为12床患者输注了14床的…). */
+  patternTriggers: z.array(
+    z.strictObject({
+      id: z.string().regex(/^ae\.pattern\.[a-z0-9.-]+$/),
+      /** The event rule the match triggers. */
+      rule: z.string(),
+      pattern: z.string().refine((p) => {
+        try {
+          new RegExp(p, 'g');
+          return true;
+        } catch {
+          return false;
+        }
+      }, 'not a valid regular expression'),
+      errorType: z.enum(MEDICATION_ERROR_TYPES).optional(),
+    }),
+  ),
   transfusion: z.strictObject({
     id: z.string(),
     version: z.number().int().positive(),

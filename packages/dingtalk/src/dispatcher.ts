@@ -119,12 +119,14 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       ...(client.config.keyword ? { keyword: client.config.keyword } : {}),
     };
     const message = notices.length === 1 ? buildEventMessage(notices[0]!, opts) : buildDigestMessage(notices, opts);
-    limiter.record(now);
     const sendId = outbox.beginSend(
       robot,
       jobs.map((j) => j.id),
       now,
     );
+    // Count the send from when the request leaves (after the commit, which may wait on the disk).
+    const sentAt = Math.max(now, clock.now());
+    limiter.record(sentAt);
     const keys = jobs.map((j) => j.key);
     log({ type: 'send', robot, keys, attempt: Math.max(...jobs.map((j) => j.attempts)) + 1 });
     const outcome = await client.send(message);
@@ -132,7 +134,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     messages[outcome.kind] += 1;
     if (jobs.length > 1) merged += 1;
     const dead: string[] = [];
-    outbox.finishSend(sendId, { outcome: outcome.kind, ...(outcome.kind !== 'delivered' ? { reason: outcome.reason } : {}) }, done, (job) => {
+    outbox.finishSend(sendId, { outcome: outcome.kind, sentAt, ...(outcome.kind !== 'delivered' ? { reason: outcome.reason } : {}) }, done, (job) => {
       const isDead = outcome.kind === 'permanent' || job.attempts >= config.maxAttempts;
       const retryAt = outcome.kind === 'throttled' ? done + config.throttlePauseMs : done + backoff(job.attempts);
       return { dead: isDead, retryAt };

@@ -181,5 +181,5 @@ export function buildDigestMessage(notices: readonly EventNotice[], options: Mes
 export function extractKeys(message: unknown): string[] {
   const m = message as { markdown?: { text?: string }; actionCard?: { text?: string } };
   const text = m?.markdown?.text ?? m?.actionCard?.text ?? '';
-  return [...text.matchAll(/编号：([A-Za-z0-9:._-]+)/g)].map((x) => x[1]!);
+  return [...text.matchAll(/编号(?:\*\*)?：\s*([A-Za-z0-9:._-]+)/g)].map((x) => x[1]!);
 }

@@ -251,14 +251,14 @@ export class Outbox {
    */
   finishSend(
     sendId: number,
-    result: { outcome: 'delivered' | 'transient' | 'throttled' | 'permanent'; reason?: string },
+    result: { outcome: 'delivered' | 'transient' | 'throttled' | 'permanent'; reason?: string; sentAt?: number },
     now: number,
     retry: (job: { attempts: number }) => { dead: boolean; retryAt: number },
   ): void {
     const tx = this.db.transaction(() => {
       this.db
-        .prepare('UPDATE ae_sends SET outcome = ?, reason = ?, finished_at = ? WHERE id = ?')
-        .run(result.outcome, result.reason ?? null, now, sendId);
+        .prepare('UPDATE ae_sends SET outcome = ?, reason = ?, finished_at = ?, at = MAX(at, ?) WHERE id = ?')
+        .run(result.outcome, result.reason ?? null, now, result.sentAt ?? 0, sendId);
       const jobs = this.db.prepare(`SELECT id, attempts FROM ae_jobs WHERE send_id = ? AND status = 'sending'`).all(sendId) as {
         id: number;
         attempts: number;

@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { type AdverseEvent, CATEGORY_LABELS, EVENT_CATEGORIES, GRADES } from '@yijian/adverse-events';
 import { createCompressedClock } from './clock.js';
 import type { DispatcherConfigInput } from './config.js';
+import { maxInWindow } from './limiter.js';
 import { Outbox } from './outbox.js';
 import { type FailureMode, startDingTalkTestServer } from './test-server.js';
 
@@ -47,7 +48,10 @@ export interface DeliveryScenarioResult {
   messagesAccepted: number;
   mergedMessages: number;
   injectedFailures: number;
+  /** Largest number of requests in any 60 s window, as the server saw them arrive. */
   maxPerMinute: number;
+  /** The same from the dispatcher's own send log (send start times). */
+  clientMaxPerMinute: number;
   limitViolations: number;
   virtualMinutes: number;
   wallMs: number;
@@ -100,7 +104,7 @@ export async function runDeliveryScenario(options: DeliveryScenarioOptions): Pro
     clock,
     failureRate: options.failureRate,
     ...(options.failureModes ? { failureModes: options.failureModes } : {}),
-    stallMs: options.stallMs ?? 400,
+    stallMs: options.stallMs ?? 2_500,
     random,
   });
   const robot = {
@@ -109,9 +113,9 @@ export async function runDeliveryScenario(options: DeliveryScenarioOptions): Pro
     secret,
     reviewBaseUrl: 'https://yijian.hospital.test',
     mentionMobiles: ['13800000000'],
-    timeoutMs: options.requestTimeoutMs ?? 250,
+    timeoutMs: options.requestTimeoutMs ?? 2_000,
   };
-  const dispatcher: DispatcherConfigInput = { pollIntervalMs: 1_000, safetyMarginMs: 2_000, maxAttempts: 50, ...options.dispatcher };
+  const dispatcher: DispatcherConfigInput = { pollIntervalMs: 1_000, safetyMarginMs: 6_000, maxAttempts: 50, ...options.dispatcher };
   const outbox = new Outbox({ path: dbPath, clock });
   const isTs = import.meta.url.endsWith('.ts');
   const entry = fileURLToPath(new URL(`./dispatcher-process.${isTs ? 'ts' : 'js'}`, import.meta.url));
@@ -178,6 +182,22 @@ export async function runDeliveryScenario(options: DeliveryScenarioOptions): Pro
     const duplicates = [...delivered].filter(([, n]) => n > 1).map(([k]) => k);
     const recovered = new Set(jobs.filter((j) => j.inFlightRecoveries > 0).map((j) => j.key));
     const sends = outbox.db.prepare('SELECT COUNT(*) AS n FROM ae_sends WHERE job_count > 1').get() as { n: number };
+    if (process.env.YIJIAN_AE_DEBUG) {
+      for (const j of jobs.filter((x) => !delivered.has(x.key)).slice(0, 3)) {
+        console.error(JSON.stringify(j), JSON.stringify(outbox.db.prepare('SELECT * FROM ae_sends WHERE id = (SELECT send_id FROM ae_jobs WHERE id = ?)').get(j.id)));
+      }
+      console.error(JSON.stringify(server.rejected.slice(0, 5)), server.received.length);
+      const sends = (outbox.db.prepare('SELECT at, outcome FROM ae_sends ORDER BY at').all() as { at: number; outcome: string }[]);
+      console.error('sends', sends.length, 'arrivals', server.arrivals.length);
+      const a = server.arrivals;
+      for (let i = 0; i + 20 < a.length; i++) {
+        if (a[i + 20]! - a[i]! < 60_000) {
+          console.error('violation window', a.slice(i, i + 21).map((t) => t - virtualStart).join(','));
+          console.error('client sends   ', sends.filter((x) => x.at >= a[i]! - 70_000 && x.at <= a[i + 20]! + 5_000).map((x) => `${x.at - virtualStart}:${x.outcome}`).join(','));
+          break;
+        }
+      }
+    }
     return {
       events: total,
       delivered: jobs.filter((j) => delivered.has(j.key)).length,
@@ -192,6 +212,10 @@ export async function runDeliveryScenario(options: DeliveryScenarioOptions): Pro
       mergedMessages: sends.n,
       injectedFailures: Object.values(server.injected).reduce((a, b) => a + b, 0),
       maxPerMinute: server.maxPerWindow(60_000),
+      clientMaxPerMinute: maxInWindow(
+        (outbox.db.prepare('SELECT at FROM ae_sends').all() as { at: number }[]).map((x) => x.at),
+        60_000,
+      ),
       limitViolations: server.violations,
       virtualMinutes: (clock.now() - virtualStart) / 60_000,
       wallMs: Date.now() - started,

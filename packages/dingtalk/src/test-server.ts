@@ -103,9 +103,10 @@ export async function startDingTalkTestServer(options: DingTalkTestServerOptions
   }
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    // Arrival time: when the request line arrived, before the body is read.
+    const at = clock.now();
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
     const raw = await readBody(req);
-    const at = clock.now();
     if (url.pathname === '/__control' && req.method === 'POST') {
       const cmd = JSON.parse(raw || '{}') as { failNext?: FailureMode; count?: number; failureRate?: number; modes?: FailureMode[] };
       if (cmd.failNext) for (let i = 0; i < (cmd.count ?? 1); i++) queue.push(cmd.failNext);
