@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import type { PathStep } from '@yijian/knowledge-graph';
 import type { RuleDefinition } from './schema.js';
 import type { Alert, Evidence, OverrideReason, Severity, Suggestion } from './types.js';
@@ -92,8 +91,22 @@ function truncate(text: string, max: number): string {
   return chars.length <= max ? text : `${chars.slice(0, max - 1).join('')}…`;
 }
 
+/**
+ * Deterministic 16-hex-digit id of the parts: two 32-bit lanes of cyrb53 (a fast, well-mixed string
+ * hash; not cryptographic, ids only need to be stable and unlikely to collide within an encounter).
+ */
 export function hashId(parts: string[]): string {
-  return createHash('sha256').update(parts.join('\u0001')).digest('hex').slice(0, 20);
+  const str = parts.join('\u0001');
+  let h1 = 0xdeadbeef;
+  let h2 = 0x41c6ce57;
+  for (let i = 0; i < str.length; i++) {
+    const ch = str.charCodeAt(i);
+    h1 = Math.imul(h1 ^ ch, 2654435761);
+    h2 = Math.imul(h2 ^ ch, 1597334677);
+  }
+  h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507) ^ Math.imul(h2 ^ (h2 >>> 13), 3266489909);
+  h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507) ^ Math.imul(h1 ^ (h1 >>> 13), 3266489909);
+  return (h2 >>> 0).toString(16).padStart(8, '0') + (h1 >>> 0).toString(16).padStart(8, '0');
 }
 
 const SEVERITY_ZH: Record<Severity, string> = { info: '提示', warning: '警告', critical: '严重' };
@@ -105,16 +118,18 @@ export function buildAlert(
   presentationOverride?: 'interruptive' | 'passive',
 ): Alert {
   const summary = truncate(hit.summary ?? renderTemplate(rule.summary, hit.vars), 140);
-  const body = hit.detail ?? renderTemplate(rule.detail, hit.vars);
-  const evidenceLines = hit.evidence.map((e) => `- ${e.kind === 'graph' ? '知识图谱路径：' : ''}${e.text}`);
-  const detail = [
-    body.trim(),
-    '',
-    '**依据**',
-    ...evidenceLines,
-    '',
-    `规则 \`${rule.id}\` v${rule.version}（${rule.title}，级别：${SEVERITY_ZH[hit.severity]}）；参考：${rule.references.map((r) => r.label).join('；')}`,
-  ].join('\n');
+  const makeDetail = () => {
+    const body = hit.detail ?? renderTemplate(rule.detail, hit.vars);
+    const evidenceLines = hit.evidence.map((e) => `- ${e.kind === 'graph' ? '知识图谱路径：' : ''}${e.text}`);
+    return [
+      body.trim(),
+      '',
+      '**依据**',
+      ...evidenceLines,
+      '',
+      `规则 \`${rule.id}\` v${rule.version}（${rule.title}，级别：${SEVERITY_ZH[hit.severity]}）；参考：${rule.references.map((r) => r.label).join('；')}`,
+    ].join('\n');
+  };
   const suppressionKey = `${rule.id}:${[...hit.key].sort().join('+')}`;
   const id = hashId([rule.id, rule.version, suppressionKey, ...hit.evidence.map((e) => e.ref ?? e.text)]);
   const presentation =
@@ -136,7 +151,7 @@ export function buildAlert(
     category: rule.category,
     severity: hit.severity,
     summary,
-    detail,
+    detail: makeDetail(),
     evidence: hit.evidence,
     suggestions,
     source: { label: ref.label, ...(ref.url ? { url: ref.url } : {}) },
