@@ -39,6 +39,10 @@ describe('createSectionDetector', () => {
     expect(names('患者咳嗽。既往史高血压。')).toEqual([]);
   });
 
+  it('accepts headers written with spaces between the characters', () => {
+    expect(names('主 诉：咳嗽\n体 格 检 查\nT 36.5℃')).toEqual(['主诉', '体格检查']);
+  });
+
   it('does not take words in running text for headers', () => {
     expect(names('患者的既往史不详，现病史如上。')).toEqual([]);
     expect(names('查体不配合')).toEqual([]);

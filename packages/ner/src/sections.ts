@@ -68,16 +68,17 @@ export function createSectionDetector(options: SectionDetectorOptions = {}): Sec
   for (const d of options.extraSections ?? [])
     add(parseResource(d, sectionDefinitionSchema, 'extra section header'));
 
+  // Keys without spaces: 体 格 检 查 and 主 诉 are matched by allowing one space between characters.
   const byVariant = new Map<string, string>();
   for (const d of defs.values()) {
     for (const v of [d.name, ...d.variants]) {
-      const key = folder.fold(v);
-      if (!byVariant.has(key)) byVariant.set(key, d.name);
+      const key = folder.fold(v).replace(/[ \t]/g, '');
+      if (key && !byVariant.has(key)) byVariant.set(key, d.name);
     }
   }
   const alternation = [...byVariant.keys()]
     .sort((a, b) => b.length - a.length || (a < b ? -1 : 1))
-    .map(escapeRegExp)
+    .map((v) => [...v].map(escapeRegExp).join('[ \\t]?'))
     .join('|');
   // groups: 1 open bracket, 2 header, 3 close bracket, 4 colon, 5 trailing spaces.
   const headerRe = new RegExp(
@@ -118,7 +119,7 @@ export function createSectionDetector(options: SectionDetectorOptions = {}): Sec
         if (m[5] !== undefined) he -= m[5].length;
         while (he > hs && (folded[he - 1] === ' ' || folded[he - 1] === '\t')) he--;
         sections.push({
-          name: byVariant.get(m[2]!)!,
+          name: byVariant.get(m[2]!.replace(/[ \t]/g, ''))!,
           header: { start: hs, end: he, text: text.slice(hs, he) },
           start: hs,
           end: n,
