@@ -17,6 +17,8 @@ export {
   SNAPSHOT_FORMAT,
   type Snapshot,
 } from './memory-graph.js';
+export { CYPHER, type Statement, type StatementName } from './neo4j/cypher.js';
+export { conceptToRow, Neo4jGraph, type Neo4jOptions, neo4jOptionsSchema } from './neo4j/neo4j-graph.js';
 export { editDistance, normaliseTerm, termVariants, toSimplified } from './normalise.js';
 export {
   type DoseLimit,

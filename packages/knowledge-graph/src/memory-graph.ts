@@ -36,6 +36,25 @@ export function nameKey(term: string): string {
   return term.trim().toLowerCase();
 }
 
+/**
+ * Keys to try, in order, when looking a code up: the code in its system, for 医保版/国临版 ICD-10
+ * also in plain ICD-10, then for ICD systems ever shorter prefixes down to the 3-character
+ * category (I10.x00x002 -> I10.x00 -> … -> I10). Dagger/asterisk parts are dropped.
+ */
+export function codeLookupKeys(system: string, code: string): string[] {
+  const systems = [system];
+  if (/^ICD-10-/i.test(system)) systems.push('ICD-10');
+  const keys = systems.map((s) => codeKey(s, code));
+  if (/^ICD/i.test(system)) {
+    const clean = code.replace(/\s+/g, '').replace(/[+*†].*$/, '');
+    for (let len = clean.length - 1; len >= 3; len--) {
+      const prefix = clean.slice(0, len).replace(/\.$/, '');
+      for (const s of systems) keys.push(codeKey(s, prefix));
+    }
+  }
+  return [...new Set(keys)];
+}
+
 /** Codes compare case-insensitively (HIS systems write `x` and `X` alike) and without spaces. */
 export function codeKey(system: string, code: string): string {
   return `${system.trim().toUpperCase()}|${code.replace(/\s+/g, '').toUpperCase()}`;
@@ -801,20 +820,9 @@ export class MemoryGraph implements GraphStore {
    * 国临版 variants fall back to plain ICD-10.
    */
   conceptByCodeSync(system: string, code: string): Concept | undefined {
-    const systems = [system];
-    if (/^ICD-10-/i.test(system)) systems.push('ICD-10');
-    for (const sys of systems) {
-      const exact = this.codes.get(codeKey(sys, code));
-      if (exact !== undefined) return this.concepts[exact];
-    }
-    if (!/^ICD/i.test(system)) return undefined;
-    const clean = code.replace(/\s+/g, '').replace(/[+*†].*$/, '');
-    for (let len = clean.length - 1; len >= 3; len--) {
-      const prefix = clean.slice(0, len).replace(/\.$/, '');
-      for (const sys of systems) {
-        const hit = this.codes.get(codeKey(sys, prefix));
-        if (hit !== undefined) return this.concepts[hit];
-      }
+    for (const k of codeLookupKeys(system, code)) {
+      const hit = this.codes.get(k);
+      if (hit !== undefined) return this.concepts[hit];
     }
     return undefined;
   }
