@@ -87,6 +87,8 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
   let running = false;
   let loops: Promise<void>[] = [];
   let wakers: (() => void)[] = [];
+  /** A wake() that came while no loop was waiting: the next idle() returns at once. */
+  let wakePending = false;
 
   const backoff = (attempts: number): number => {
     const exp = Math.min(config.maxDelayMs, config.baseDelayMs * 2 ** Math.max(0, attempts - 1));
@@ -151,6 +153,10 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
   }
 
   function idle(ms: number): Promise<void> {
+    if (wakePending) {
+      wakePending = false;
+      return Promise.resolve();
+    }
     return new Promise((resolve) => {
       let done = false;
       const finish = () => {
@@ -187,6 +193,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       loops = [];
     },
     wake() {
+      if (wakers.length === 0) wakePending = true;
       for (const w of [...wakers]) w();
     },
     async tick() {

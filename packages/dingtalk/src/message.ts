@@ -45,6 +45,7 @@ export type RobotMessage =
     };
 
 const GRADE_TEXT: Record<Grade, string> = { I: 'Ⅰ级 警告事件', II: 'Ⅱ级 不良后果事件', III: 'Ⅲ级 未造成后果事件', IV: 'Ⅳ级 隐患事件' };
+const GRADE_SHORT: Record<Grade, string> = { I: 'Ⅰ级', II: 'Ⅱ级', III: 'Ⅲ级', IV: 'Ⅳ级' };
 const GRADE_COLOR: Record<Grade, string> = { I: '#d0021b', II: '#f5a623', III: '#4a90e2', IV: '#7ed321' };
 
 const ID_NUMBER_RE = /(?<![0-9A-Za-z])\d{17}[\dXx](?![0-9A-Za-z])|(?<![0-9A-Za-z])\d{15}(?![0-9A-Za-z])/g;
@@ -150,7 +151,7 @@ function finish(title: string, body: string, link: string, options: MessageOptio
 
 /** One event, one message. */
 export function buildEventMessage(notice: EventNotice, options: MessageOptions): RobotMessage {
-  const title = `不良事件 ${GRADE_TEXT[notice.grade].slice(0, 3)} ${notice.label}`;
+  const title = `不良事件 ${GRADE_SHORT[notice.grade]} ${notice.label}`;
   const body = [`#### 医疗安全（不良）事件提醒`, '', ...noticeLines(notice)].join('\n');
   return finish(title, body, reviewLink(options.reviewBaseUrl, notice.recordId), options);
 }
@@ -166,11 +167,11 @@ export function buildDigestMessage(notices: readonly EventNotice[], options: Mes
   const counts = (['I', 'II', 'III', 'IV'] as const)
     .map((g) => [g, sorted.filter((n) => n.grade === g).length] as const)
     .filter(([, c]) => c > 0)
-    .map(([g, c]) => `${GRADE_TEXT[g].slice(0, 3)} ${c} 件`)
+    .map(([g, c]) => `${GRADE_SHORT[g]} ${c} 件`)
     .join('，');
   const items = sorted.map((n, i) => {
     const where = [n.department, n.ward].filter(Boolean).join('/');
-    return `${i + 1}. <font color=${GRADE_COLOR[n.grade]}>${GRADE_TEXT[n.grade].slice(0, 3)}</font> ${plain(n.label)}${where ? `（${plain(where)}）` : ''}：${plain(n.summary)} [查看](${reviewLink(options.reviewBaseUrl, n.recordId)}) 编号：${n.key}`;
+    return `${i + 1}. <font color=${GRADE_COLOR[n.grade]}>${GRADE_SHORT[n.grade]}</font> ${plain(n.label)}${where ? `（${plain(where)}）` : ''}：${plain(n.summary)} [查看](${reviewLink(options.reviewBaseUrl, n.recordId)}) 编号：${n.key}`;
   });
   const title = `不良事件汇总 ${notices.length} 件`;
   const body = [`#### 医疗安全（不良）事件汇总（${notices.length} 件）`, '', `> ${counts}`, '', ...items].join('\n');

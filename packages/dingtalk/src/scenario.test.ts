@@ -3,7 +3,18 @@ import { runDeliveryScenario } from './scenario.js';
 
 describe('delivery under failures and SIGKILL (short version of bench/ae-delivery.ts)', () => {
   it('delivers every event at least once, duplicates only after a crash mid-send, never over 20/min', async () => {
-    const r = await runDeliveryScenario({ events: 120, failureRate: 0.3, kills: 1, speed: 30, seed: 7, timeoutMs: 25_000 });
+    // Stalls (client timeouts) are covered in dispatcher.test.ts; here the failures are answered ones and
+    // resets, so a slow machine cannot turn a delivered-but-late answer into an unexplained duplicate.
+    const r = await runDeliveryScenario({
+      events: 120,
+      failureRate: 0.3,
+      failureModes: ['http-500', 'http-503', 'busy', 'reset'],
+      requestTimeoutMs: 10_000,
+      kills: 1,
+      speed: 20,
+      seed: 7,
+      timeoutMs: 50_000,
+    });
     expect(r.missing).toEqual([]);
     expect(r.delivered).toBe(120);
     expect(r.dead).toBe(0);
@@ -14,5 +25,5 @@ describe('delivery under failures and SIGKILL (short version of bench/ae-deliver
     expect(r.limitViolations).toBe(0);
     expect(r.injectedFailures).toBeGreaterThan(0);
     expect(r.mergedMessages).toBeGreaterThan(0);
-  }, 30_000);
+  }, 60_000);
 });
