@@ -211,3 +211,22 @@ describe('overrides and alert fatigue', () => {
     expect(await engine.evaluate(facts, { log })).toHaveLength(1);
   });
 });
+
+describe('the example overrides file', () => {
+  it('replaces the 危急值 table and adds a local rule', async () => {
+    const file = new URL('../resources/overrides.example.yaml', import.meta.url);
+    const local = createRuleEngine({ graph, overrides: file });
+    const facts = await buildFactsFromLists(
+      { drugs: ['氨氯地平'], labs: [{ item: '血钾', value: 6.1, unit: 'mmol/L' }] },
+      { graph, linker },
+    );
+    const cv = (await local.evaluate(facts)).find((a) => a.ruleId === 'critical-value.lab');
+    expect(cv?.ruleVersion).toBe('2025.1.0');
+    expect((await engine.evaluate(facts)).some((a) => a.category === 'critical-value')).toBe(false);
+    expect(local.rules().find((r) => r.id === 'critical-value.lab')).toMatchObject({
+      pack: 'local',
+      overridden: true,
+    });
+    expect(local.rules().find((r) => r.id === 'duplicate.therapy')?.severity).toBe('info');
+  });
+});

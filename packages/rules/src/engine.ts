@@ -134,6 +134,7 @@ async function compile(
             b: await index.drugSelector(p.b),
             severity: p.severity,
             ...(p.presentation ? { presentation: p.presentation } : {}),
+            ...(p.minAge !== undefined ? { minAge: p.minAge } : {}),
             note: p.note,
           })),
         ),

@@ -65,6 +65,7 @@ export interface PairOverride {
   b: CompiledDrugSelector;
   severity: Severity;
   presentation?: 'interruptive' | 'passive';
+  minAge?: number;
   note: string;
 }
 
@@ -109,7 +110,11 @@ export async function evaluateInteractions(
     let presentation: 'interruptive' | 'passive' | undefined;
     const sa = sides(a);
     const sb = sides(b);
-    const low = pairOverrides.find((_, k) => (sa.a[k]! && sb.b[k]!) || (sb.a[k]! && sa.b[k]!));
+    const low = pairOverrides.find(
+      (o, k) =>
+        (o.minAge === undefined || (facts.age !== undefined && facts.age >= o.minAge)) &&
+        ((sa.a[k]! && sb.b[k]!) || (sb.a[k]! && sa.b[k]!)),
+    );
     if (low) {
       severity = low.severity;
       presentation = low.presentation;

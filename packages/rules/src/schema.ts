@@ -127,6 +127,8 @@ const interactionRule = z.strictObject({
         b: drugSelectorSchema,
         severity: severitySchema,
         presentation: z.enum(['interruptive', 'passive']).optional(),
+        /** Only for patients at least this old (years); unknown age: the override does not apply. */
+        minAge: z.number().min(0).optional(),
         note: z.string().min(1),
       }),
     )
