@@ -32,6 +32,8 @@ const { values } = parseArgs({
     'pv-rate': { type: 'string', default: '50' },
     connections: { type: 'string', default: '20' },
     json: { type: 'boolean', default: false },
+    /** Write the two request bodies to this directory (to replay them with curl) and exit. */
+    'dump-dir': { type: 'string' },
   },
 });
 const duration = Number(values.duration);
@@ -160,6 +162,13 @@ const patientView = JSON.stringify({
     ]),
   },
 });
+
+if (values['dump-dir']) {
+  writeFileSync(join(values['dump-dir'], 'order-sign.json'), orderSign);
+  writeFileSync(join(values['dump-dir'], 'patient-view.json'), patientView);
+  console.log(`wrote order-sign.json and patient-view.json to ${values['dump-dir']}`);
+  process.exit(0);
+}
 
 // --- start the service -----------------------------------------------------------------------------------
 async function freePort(): Promise<number> {

@@ -151,6 +151,8 @@ describe('graceful shutdown', () => {
     await own.listen({ port: 0, host: '127.0.0.1' });
     const { port } = own.server.address() as { port: number };
     const payload = sampleText('cardiology-01');
+    // Resolves once the server has taken the request's headers (fastify routes it in the same tick).
+    const arrived = new Promise<void>((resolve) => own.server.once('request', () => resolve()));
     const inFlight = new Promise<number>((resolve, reject) => {
       const req = httpRequest(
         {
@@ -166,11 +168,12 @@ describe('graceful shutdown', () => {
         },
       );
       req.on('error', reject);
-      // Send the body in two parts so the request is surely in flight when close() starts.
+      // Headers and part of the body now; the rest only after close() has begun.
+      req.flushHeaders();
       req.write(payload.slice(0, 100));
-      setTimeout(() => req.end(payload.slice(100)), 50);
+      void arrived.then(() => setTimeout(() => req.end(payload.slice(100)), 100));
     });
-    await new Promise((r) => setTimeout(r, 20));
+    await arrived;
     const closing = own.close();
     expect(await inFlight).toBe(200);
     await closing;

@@ -155,7 +155,7 @@ export function openStore(dataDir: string, file: string): Store {
     `INSERT INTO alert_audit (at, tenant, channel, endpoint, request_id, patient_id, encounter_id, hook_instance, card_id, alert_id, rule_id, rule_version, severity)
      VALUES (@at, @tenant, @channel, @endpoint, @requestId, @patientId, @encounterId, @hookInstance, @cardId, @alertId, @ruleId, @ruleVersion, @severity)`,
   );
-  const shownTx = db.transaction((ctx: AuditContext, alerts: ShownAlert[]) => {
+  const insertShownRows = (ctx: AuditContext, alerts: ShownAlert[]) => {
     const at = new Date().toISOString();
     for (const a of alerts) {
       insertShown.run({
@@ -170,7 +170,7 @@ export function openStore(dataDir: string, file: string): Store {
         ...a,
       });
     }
-  });
+  };
   const selectCard = db.prepare(
     `SELECT at, tenant, channel, endpoint, request_id AS requestId, patient_id AS patientId, encounter_id AS encounterId,
             card_id AS cardId, alert_id AS alertId, rule_id AS ruleId, rule_version AS ruleVersion, severity
@@ -234,14 +234,42 @@ export function openStore(dataDir: string, file: string): Store {
   const ruleCache = new Map<string, Map<string, TenantRuleSetting>>();
   let open = true;
 
+  // Group commit: alerts shown are queued and written in one transaction every few milliseconds
+  // (or at 500 rows, before any read, and at close), so a busy order-sign path does not pay a
+  // commit per request. A crash loses at most the last flush interval.
+  const FLUSH_MS = 20;
+  let pending: { ctx: AuditContext; alerts: ShownAlert[] }[] = [];
+  let pendingRows = 0;
+  let timer: NodeJS.Timeout | undefined;
+  const flushTx = db.transaction((batch: { ctx: AuditContext; alerts: ShownAlert[] }[]) => {
+    for (const { ctx, alerts } of batch) insertShownRows(ctx, alerts);
+  });
+  function flush(): void {
+    if (timer) {
+      clearTimeout(timer);
+      timer = undefined;
+    }
+    if (!pending.length || !open) return;
+    const batch = pending;
+    pending = [];
+    pendingRows = 0;
+    flushTx(batch);
+  }
+
   return {
     recordShown(ctx, alerts) {
-      if (alerts.length && open) shownTx(ctx, alerts);
+      if (!alerts.length || !open) return;
+      pending.push({ ctx, alerts });
+      pendingRows += alerts.length;
+      if (pendingRows >= 500) flush();
+      else timer ??= setTimeout(flush, FLUSH_MS);
     },
     findCard(tenant, cardId) {
+      flush();
       return selectCard.get(tenant, cardId) as AuditRow | undefined;
     },
     recordFeedback(entries) {
+      flush();
       if (entries.length) feedbackTx(entries);
     },
     feedback(tenant, filter = {}) {
@@ -256,6 +284,7 @@ export function openStore(dataDir: string, file: string): Store {
       return rows.map((r) => ({ ...r, acceptedSuggestions: JSON.parse(r.acceptedSuggestions) as string[] }));
     },
     audit(tenant, limit = 100) {
+      flush();
       return selectAudit.all(tenant, limit) as AuditRow[];
     },
     tenantRules(tenant) {
@@ -285,6 +314,7 @@ export function openStore(dataDir: string, file: string): Store {
     },
     close() {
       if (!open) return;
+      flush();
       open = false;
       db.close();
     },
