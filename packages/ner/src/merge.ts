@@ -19,25 +19,24 @@ function prefer(a: RawMention, b: RawMention): number {
  * type and source so the result never depends on tagger order.
  */
 export function mergeMentions(mentions: readonly RawMention[]): RawMention[] {
-  const valid = mentions.filter((m) => m.end > m.start);
+  const valid = mentions.filter((m) => m.start >= 0 && m.end > m.start);
   if (valid.length <= 1) return valid.slice();
   const ranked = valid.slice().sort(prefer);
+  // Characters already taken by a preferred mention: linear in the total span length.
+  let maxEnd = 0;
+  for (const m of valid) if (m.end > maxEnd) maxEnd = m.end;
+  const taken = new Uint8Array(maxEnd);
   const kept: RawMention[] = [];
-  // Accepted spans sorted by start, for an overlap check by binary search.
-  const starts: number[] = [];
-  const ends: number[] = [];
   for (const m of ranked) {
-    let lo = 0;
-    let hi = starts.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if (starts[mid]! < m.end) lo = mid + 1;
-      else hi = mid;
+    let free = true;
+    for (let i = m.start; i < m.end; i++) {
+      if (taken[i] === 1) {
+        free = false;
+        break;
+      }
     }
-    // lo = first accepted span starting at or after m.end; the one before it is the only candidate overlap.
-    if (lo > 0 && ends[lo - 1]! > m.start) continue;
-    starts.splice(lo, 0, m.start);
-    ends.splice(lo, 0, m.end);
+    if (!free) continue;
+    taken.fill(1, m.start, m.end);
     kept.push(m);
   }
   return kept.sort((a, b) => a.start - b.start);
