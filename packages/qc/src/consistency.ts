@@ -1,4 +1,4 @@
-import { type ClinicalDocument, fromZodIssues, localDate, type PatientRecord } from '@yijian/emr';
+import { type ClinicalDocument, fromZodIssues, type PatientRecord } from '@yijian/emr';
 import type { Annotation, Mention } from '@yijian/ner';
 import { z } from 'zod';
 import { readResource } from './catalog.js';
@@ -6,6 +6,7 @@ import type { QcConfig } from './config.js';
 import { isBlank } from './fields.js';
 import type { Emit } from './findings.js';
 import { matchesAny } from './icd.js';
+import { localDay } from './time-cache.js';
 import { docsOfType } from './timeliness.js';
 import type { Evidence } from './types.js';
 
@@ -481,7 +482,7 @@ function checkPatientTerms(record: PatientRecord, input: ConsistencyInput, emit:
 
 function ageAtAdmission(record: PatientRecord): number {
   const b = record.patient.birthDate;
-  const t = localDate(record.encounter.admissionTime);
+  const t = localDay(record.encounter.admissionTime);
   if (!b || !t) return Number.NaN;
   return Number(t.slice(0, 4)) - Number(b.slice(0, 4)) - (t.slice(5) < b.slice(5) ? 1 : 0);
 }
@@ -495,43 +496,76 @@ const NOTE_TYPES = [
   '交接班记录',
 ] as const;
 
+/**
+ * Copy-paste between progress notes: a paragraph of a later note that is nearly identical (character-bigram
+ * Dice ≥ threshold) to a paragraph of a note written on another day. One finding per copying note.
+ */
 function checkCopyPaste(record: PatientRecord, config: QcConfig, emit: Emit): void {
   const { copyPasteSimilarity: threshold, copyPasteMinChars: minChars } = config.consistency;
-  const paras: { doc: ClinicalDocument; day: string; start: number; end: number; norm: string }[] = [];
+  interface Para {
+    doc: ClinicalDocument;
+    day: string;
+    start: number;
+    end: number;
+    len: number;
+    grams: Map<string, number>;
+  }
+  const byDoc: Para[][] = [];
   for (const doc of docsOfType(record, ...NOTE_TYPES)) {
-    const day = localDate(doc.createdTime);
+    const day = localDay(doc.createdTime);
+    const paras: Para[] = [];
     const re = /[^\n]+/g;
     for (let m = re.exec(doc.text); m; m = re.exec(doc.text)) {
       const norm = m[0].replace(/[\s\u3000]/g, '');
-      if (norm.length >= minChars) paras.push({ doc, day, start: m.index, end: m.index + m[0].length, norm });
+      if (norm.length >= minChars)
+        paras.push({
+          doc,
+          day,
+          start: m.index,
+          end: m.index + m[0].length,
+          len: norm.length - 1,
+          grams: bigrams(norm),
+        });
     }
+    if (paras.length) byDoc.push(paras);
   }
-  const reported = new Set<string>();
-  for (let i = 0; i < paras.length; i++) {
-    for (let j = i + 1; j < paras.length; j++) {
-      const a = paras[i]!;
-      const b = paras[j]!;
-      if (a.doc.id === b.doc.id || a.day === b.day) continue;
-      const pair = `${a.doc.id}|${b.doc.id}`;
-      if (reported.has(pair)) continue;
-      const lenRatio = Math.min(a.norm.length, b.norm.length) / Math.max(a.norm.length, b.norm.length);
-      if (lenRatio < threshold) continue;
-      const sim = diceSimilarity(a.norm, b.norm);
-      if (sim < threshold) continue;
-      reported.add(pair);
-      emit('cs.copy-paste', {
-        evidence: [
-          textEvidence(a.doc, a.start, a.end, `${a.day}`),
-          textEvidence(b.doc, b.start, b.end, `${b.day}`),
-        ],
-        params: {
-          a: `${a.doc.type}（${a.day}）`,
-          b: `${b.doc.type}（${b.day}）`,
-          similarity: `${Math.round(sim * 100)}%`,
-        },
-        target: b.doc.id,
-      });
+  const dice = (a: Para, b: Para) => {
+    let common = 0;
+    for (const [g, n] of a.grams) {
+      const k = b.grams.get(g);
+      if (k) common += Math.min(n, k);
     }
+    return (2 * common) / (a.len + b.len);
+  };
+  for (let j = 1; j < byDoc.length; j++) {
+    let hit: { a: Para; b: Para; sim: number } | undefined;
+    for (const b of byDoc[j]!) {
+      for (let i = 0; i < j && !hit; i++) {
+        for (const a of byDoc[i]!) {
+          if (a.day === b.day || Math.min(a.len, b.len) / Math.max(a.len, b.len) < threshold) continue;
+          const sim = dice(a, b);
+          if (sim >= threshold) {
+            hit = { a, b, sim };
+            break;
+          }
+        }
+      }
+      if (hit) break;
+    }
+    if (!hit) continue;
+    const { a, b, sim } = hit;
+    emit('cs.copy-paste', {
+      evidence: [
+        textEvidence(a.doc, a.start, a.end, `${a.day}`),
+        textEvidence(b.doc, b.start, b.end, `${b.day}`),
+      ],
+      params: {
+        a: `${a.doc.type}（${a.day}）`,
+        b: `${b.doc.type}（${b.day}）`,
+        similarity: `${Math.round(sim * 100)}%`,
+      },
+      target: b.doc.id,
+    });
   }
 }
 

@@ -12,22 +12,29 @@ export function isBlank(value: unknown): boolean {
   return false;
 }
 
-/** Read `procedures[1].code` style paths from a front page. */
+const pathCache = new Map<string, (string | number)[]>();
+
+function segments(path: string): (string | number)[] {
+  let segs = pathCache.get(path);
+  if (!segs) {
+    segs = [];
+    for (const part of path.split('.')) {
+      const m = /^([^[]*)((?:\[\d*\])*)$/.exec(part);
+      if (m?.[1]) segs.push(m[1]);
+      for (const idx of (m?.[2] ?? '').matchAll(/\[(\d*)\]/g)) segs.push(Number(idx[1] || 0));
+    }
+    if (pathCache.size > 10_000) pathCache.clear();
+    pathCache.set(path, segs);
+  }
+  return segs;
+}
+
+/** Read `procedures[1].code` style paths from a front page (`[]` reads element 0). */
 export function getPath(root: unknown, path: string): unknown {
   let cur: unknown = root;
-  let i = 0;
-  while (i < path.length && cur !== undefined && cur !== null) {
-    if (path[i] === '.') i++;
-    if (path[i] === '[') {
-      const end = path.indexOf(']', i);
-      cur = (cur as unknown[])[Number(path.slice(i + 1, end))];
-      i = end + 1;
-      continue;
-    }
-    let j = i;
-    while (j < path.length && path[j] !== '.' && path[j] !== '[') j++;
-    cur = (cur as Record<string, unknown>)[path.slice(i, j)];
-    i = j;
+  for (const seg of segments(path)) {
+    if (cur === undefined || cur === null) return undefined;
+    cur = (cur as Record<string | number, unknown>)[seg];
   }
   return cur;
 }

@@ -1,10 +1,4 @@
-import {
-  daysBetweenDates,
-  type FrontPage,
-  type FrontPageDiagnosis,
-  type PatientRecord,
-  toEpochMs,
-} from '@yijian/emr';
+import { type FrontPage, type FrontPageDiagnosis, type PatientRecord, toEpochMs } from '@yijian/emr';
 import type { CodeTable } from './code-table.js';
 import type { QcConfig } from './config.js';
 import { fieldLabel, getPath, isBlank } from './fields.js';
@@ -160,17 +154,43 @@ const DATE_TIME_RE = /^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}(:\d{2})?$/;
 const DATE_RE = /^\d{4}-\d{2}-\d{2}$/;
 const DATE_OR_TIME_RE = /^\d{4}-\d{2}-\d{2}([ T]\d{2}:\d{2}(:\d{2})?)?$/;
 
-function realTime(v: string, re: RegExp): boolean {
-  return (
-    re.test(v) &&
-    !Number.isNaN(toEpochMs(v)) &&
-    new Date(`${v.slice(0, 10)}T00:00:00Z`).toISOString().startsWith(v.slice(0, 10))
-  );
+function isRealDay(v: string): boolean {
+  const y = Number(v.slice(0, 4));
+  const m = Number(v.slice(5, 7));
+  const d = Number(v.slice(8, 10));
+  if (m < 1 || m > 12 || d < 1) return false;
+  const leap = (y % 4 === 0 && y % 100 !== 0) || y % 400 === 0;
+  return d <= [31, leap ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][m - 1]!;
 }
+
+function realTime(v: string, re: RegExp): boolean {
+  if (!re.test(v) || !isRealDay(v)) return false;
+  if (v.length <= 10) return true;
+  const h = Number(v.slice(11, 13));
+  const mi = Number(v.slice(14, 16));
+  const sec = v.length >= 19 ? Number(v.slice(17, 19)) : 0;
+  return h < 24 && mi < 60 && sec < 60;
+}
+
+/** Calendar days from a to b, read from the `YYYY-MM-DD` prefixes (local dates as written). */
+function dayDiff(a: string, b: string): number {
+  const day = (v: string) =>
+    Date.UTC(Number(v.slice(0, 4)), Number(v.slice(5, 7)) - 1, Number(v.slice(8, 10))) / 86_400_000;
+  return Math.round(day(b) - day(a));
+}
+
+/** Per-record memo of parsed times (the same field is read by several checks). */
+const timeMemo = new Map<string, number>();
 
 function timeMs(v: unknown): number {
   const s = str(v);
-  return s && DATE_OR_TIME_RE.test(s) ? toEpochMs(s) : Number.NaN;
+  if (!s) return Number.NaN;
+  let ms = timeMemo.get(s);
+  if (ms === undefined) {
+    ms = DATE_OR_TIME_RE.test(s) ? toEpochMs(s) : Number.NaN;
+    timeMemo.set(s, ms);
+  }
+  return ms;
 }
 
 /** Discharge diagnoses with their paths: the principal first. */
@@ -183,13 +203,35 @@ function dischargeDiagnoses(fp: FrontPage): { path: string; dx: FrontPageDiagnos
   return out;
 }
 
+/** Per-run memo (reset by runFrontPageChecks, so a caller may change the front page between runs). */
+const dxMemo = new Map<FrontPage, { path: string; code: string }[]>();
+const procMemo = new Map<FrontPage, { path: string; code: string; index: number }[]>();
+
 function allDiagnosisCodes(fp: FrontPage): { path: string; code: string }[] {
+  let hit = dxMemo.get(fp);
+  if (!hit) {
+    hit = computeDiagnosisCodes(fp);
+    dxMemo.set(fp, hit);
+  }
+  return hit;
+}
+
+function computeDiagnosisCodes(fp: FrontPage): { path: string; code: string }[] {
   return dischargeDiagnoses(fp)
     .filter((d) => !isBlank(d.dx.code))
     .map((d) => ({ path: `${d.path}.code`, code: str(d.dx.code) }));
 }
 
 function procedureCodes(fp: FrontPage): { path: string; code: string; index: number }[] {
+  let hit = procMemo.get(fp);
+  if (!hit) {
+    hit = computeProcedureCodes(fp);
+    procMemo.set(fp, hit);
+  }
+  return hit;
+}
+
+function computeProcedureCodes(fp: FrontPage): { path: string; code: string; index: number }[] {
   return (fp.procedures ?? [])
     .map((p, index) => ({ path: `procedures[${index}].code`, code: str(p.code), index }))
     .filter((p) => p.code !== '');
@@ -318,7 +360,7 @@ function checkDates({ fp, emit }: FrontPageContext): void {
     });
   }
   if (!Number.isNaN(adm) && !Number.isNaN(dis) && dis >= adm && fp.lengthOfStayDays !== undefined) {
-    const expected = Math.max(1, daysBetweenDates(str(fp.admissionTime), str(fp.dischargeTime)));
+    const expected = Math.max(1, dayDiff(str(fp.admissionTime), str(fp.dischargeTime)));
     if (fp.lengthOfStayDays !== expected) {
       emit('fp.dates.length-of-stay', {
         fields: ['lengthOfStayDays', 'admissionTime', 'dischargeTime'],
@@ -400,7 +442,7 @@ function checkAge(ctx: FrontPageContext): void {
     const b = birth;
     const t = adm.slice(0, 10);
     years = Number(t.slice(0, 4)) - Number(b.slice(0, 4)) - (t.slice(5) < b.slice(5) ? 1 : 0);
-    days = daysBetweenDates(b, t);
+    days = dayDiff(b, t);
     if (years >= 0 && fp.ageYears !== undefined && fp.ageYears !== years) {
       emit('fp.age.years', {
         fields: ['ageYears', 'birthDate', 'admissionTime'],
@@ -951,6 +993,9 @@ export function runFrontPageChecks(
     });
     return;
   }
+  timeMemo.clear();
+  dxMemo.clear();
+  procMemo.clear();
   const ctx: FrontPageContext = { record, fp, codeTable, config, emit };
   for (const check of CHECKS) check(ctx);
 }

@@ -3,6 +3,8 @@
  * `A17.0†G01*`); every comparison goes through {@link normaliseCode}.
  */
 
+const primaryCache = new Map<string, string>();
+
 /** Upper-case, trim, drop spaces, full-width to half-width, keep dagger/asterisk marks. */
 export function normaliseCode(code: string): string {
   let out = '';
@@ -14,8 +16,18 @@ export function normaliseCode(code: string): string {
   return out.toUpperCase();
 }
 
-/** The aetiology (dagger) part of a dagger/asterisk pair, or the code itself. */
+/** The aetiology (dagger) part of a dagger/asterisk pair, or the code itself (memoised: codes repeat). */
 export function primaryCode(code: string): string {
+  let hit = primaryCache.get(code);
+  if (hit === undefined) {
+    hit = computePrimary(code);
+    if (primaryCache.size > 100_000) primaryCache.clear();
+    primaryCache.set(code, hit);
+  }
+  return hit;
+}
+
+function computePrimary(code: string): string {
   const n = normaliseCode(code);
   const dagger = n.indexOf('†');
   if (dagger >= 0) return n.slice(0, dagger).replace(/\+$/, '');
@@ -46,14 +58,29 @@ export function inCategories(code: string, from: string, to: string): boolean {
   return c.length === 3 && c >= from && c <= to;
 }
 
+type CompiledRange = { from: string; to: string } | { prefix: string };
+const compiledRanges = new WeakMap<readonly string[], CompiledRange[]>();
+
+function compile(ranges: readonly string[]): CompiledRange[] {
+  let c = compiledRanges.get(ranges);
+  if (!c) {
+    c = ranges.map((r) => {
+      const dash = r.indexOf('-');
+      return dash > 0 ? { from: r.slice(0, dash), to: r.slice(dash + 1) } : { prefix: r };
+    });
+    compiledRanges.set(ranges, c);
+  }
+  return c;
+}
+
 /** Does the code fall under any of the ranges, written `A00-B99` or a prefix `I25.2`? */
 export function matchesAny(code: string, ranges: readonly string[]): boolean {
   const p = primaryCode(code);
-  for (const r of ranges) {
-    const dash = r.indexOf('-');
-    if (dash > 0) {
-      if (inCategories(p, r.slice(0, dash), r.slice(dash + 1))) return true;
-    } else if (p.startsWith(r)) return true;
+  const c3 = p.slice(0, 3);
+  for (const r of compile(ranges)) {
+    if ('prefix' in r) {
+      if (p.startsWith(r.prefix)) return true;
+    } else if (c3.length === 3 && c3 >= r.from && c3 <= r.to) return true;
   }
   return false;
 }

@@ -1,13 +1,7 @@
-import {
-  type ClinicalDocument,
-  type DocumentType,
-  daysBetweenDates,
-  localDate,
-  type PatientRecord,
-  toEpochMs,
-} from '@yijian/emr';
+import type { ClinicalDocument, DocumentType, PatientRecord } from '@yijian/emr';
 import type { QcConfig } from './config.js';
 import type { Emit } from './findings.js';
+import { dayDiff, epochMs, localDay } from './time-cache.js';
 import type { Evidence } from './types.js';
 
 /**
@@ -31,9 +25,9 @@ export function encounterTimes(record: PatientRecord): EncounterTimes {
   const diedByFrontPage = record.frontPage?.dischargeMethod?.trim() === '5';
   const deathText = e.deathTime ?? (diedByFrontPage ? e.dischargeTime : undefined);
   return {
-    admission: toEpochMs(e.admissionTime),
-    discharge: e.dischargeTime ? toEpochMs(e.dischargeTime) : Number.NaN,
-    death: deathText ? toEpochMs(deathText) : Number.NaN,
+    admission: epochMs(e.admissionTime),
+    discharge: e.dischargeTime ? epochMs(e.dischargeTime) : Number.NaN,
+    death: deathText ? epochMs(deathText) : Number.NaN,
     ...(deathText ? { deathText } : {}),
   };
 }
@@ -41,7 +35,7 @@ export function encounterTimes(record: PatientRecord): EncounterTimes {
 export function docsOfType(record: PatientRecord, ...types: DocumentType[]): ClinicalDocument[] {
   return record.documents
     .filter((d) => (types as string[]).includes(d.type))
-    .sort((a, b) => toEpochMs(a.createdTime) - toEpochMs(b.createdTime) || a.id.localeCompare(b.id));
+    .sort((a, b) => epochMs(a.createdTime) - epochMs(b.createdTime) || a.id.localeCompare(b.id));
 }
 
 export function docEvidence(doc: ClinicalDocument, what = '创建时间'): Evidence {
@@ -66,11 +60,11 @@ function hoursText(h: number): string {
 export function operationEnds(record: PatientRecord): { ms: number; text: string; ref: string }[] {
   const out: { ms: number; text: string; ref: string }[] = [];
   for (const d of docsOfType(record, '手术记录')) {
-    if (d.eventTime) out.push({ ms: toEpochMs(d.eventTime), text: d.eventTime, ref: `documents/${d.id}` });
+    if (d.eventTime) out.push({ ms: epochMs(d.eventTime), text: d.eventTime, ref: `documents/${d.id}` });
   }
   if (out.length === 0) {
     record.procedures.forEach((p, i) => {
-      if (p.time && p.surgeon) out.push({ ms: toEpochMs(p.time), text: p.time, ref: `procedures[${i}]` });
+      if (p.time && p.surgeon) out.push({ ms: epochMs(p.time), text: p.time, ref: `procedures[${i}]` });
     });
   }
   return out.filter((o) => !Number.isNaN(o.ms)).sort((a, b) => a.ms - b.ms);
@@ -89,7 +83,7 @@ export function runTimelinessChecks(record: PatientRecord, config: QcConfig, emi
     limitHours: number,
     whenMs?: number,
   ) => {
-    const written = whenMs ?? toEpochMs(doc.createdTime);
+    const written = whenMs ?? epochMs(doc.createdTime);
     if (Number.isNaN(fromMs) || Number.isNaN(written)) return;
     const hours = (written - fromMs) / HOUR;
     if (hours > limitHours) {
@@ -117,13 +111,13 @@ export function runTimelinessChecks(record: PatientRecord, config: QcConfig, emi
       times.admission,
       admEv,
       t.seniorRoundHours,
-      toEpochMs(seniorRound.eventTime ?? seniorRound.createdTime),
+      epochMs(seniorRound.eventTime ?? seniorRound.createdTime),
     );
 
   // Operations: 手术记录 within 24 h of its operation's end; 术后首次病程记录 right after.
   const ops = operationEnds(record);
   for (const doc of docsOfType(record, '手术记录')) {
-    const end = doc.eventTime ? toEpochMs(doc.eventTime) : Number.NaN;
+    const end = doc.eventTime ? epochMs(doc.eventTime) : Number.NaN;
     if (!Number.isNaN(end))
       late(
         'tl.operation-record',
@@ -134,9 +128,9 @@ export function runTimelinessChecks(record: PatientRecord, config: QcConfig, emi
       );
   }
   for (const doc of docsOfType(record, '术后首次病程记录')) {
-    const created = toEpochMs(doc.createdTime);
+    const created = epochMs(doc.createdTime);
     let end = doc.eventTime
-      ? { ms: toEpochMs(doc.eventTime), text: doc.eventTime, ref: `documents/${doc.id}#eventTime` }
+      ? { ms: epochMs(doc.eventTime), text: doc.eventTime, ref: `documents/${doc.id}#eventTime` }
       : undefined;
     if (!end) {
       const before = ops.filter((o) => o.ms <= created);
@@ -156,7 +150,7 @@ export function runTimelinessChecks(record: PatientRecord, config: QcConfig, emi
       late(
         'tl.rescue-record',
         doc,
-        toEpochMs(doc.eventTime),
+        epochMs(doc.eventTime),
         timeEvidence(`documents/${doc.id}#eventTime`, '抢救结束时间', doc.eventTime),
         t.rescueRecordHours,
       );
@@ -166,7 +160,7 @@ export function runTimelinessChecks(record: PatientRecord, config: QcConfig, emi
       late(
         'tl.consultation',
         doc,
-        toEpochMs(doc.eventTime),
+        epochMs(doc.eventTime),
         timeEvidence(`documents/${doc.id}#eventTime`, '会诊申请时间', doc.eventTime),
         t.consultationHours,
       );
@@ -195,7 +189,7 @@ export function runTimelinessChecks(record: PatientRecord, config: QcConfig, emi
         times.death,
         deathEv,
         t.deathDiscussionDays * 24,
-        toEpochMs(doc.eventTime ?? doc.createdTime),
+        epochMs(doc.eventTime ?? doc.createdTime),
       );
     }
   }
@@ -223,11 +217,11 @@ function checkProgressInterval(record: PatientRecord, config: QcConfig, emit: Em
   if (notes.length === 0) return;
   const level = record.encounter.condition ?? '一般';
   const limitDays = config.timeliness.progressNoteDays[level];
-  const stamps = notes.map((d) => ({ doc: d, day: localDate(d.createdTime) })).filter((x) => x.day !== '');
+  const stamps = notes.map((d) => ({ doc: d, day: localDay(d.createdTime) })).filter((x) => x.day !== '');
   for (let i = 1; i < stamps.length; i++) {
     const a = stamps[i - 1]!;
     const b = stamps[i]!;
-    const gap = daysBetweenDates(a.day, b.day);
+    const gap = dayDiff(a.day, b.day);
     if (gap > limitDays) {
       emit('tl.progress-interval', {
         evidence: [docEvidence(a.doc), docEvidence(b.doc)],

@@ -1,3 +1,4 @@
+import { ruleCatalog } from '../catalog.js';
 import type { LineResult } from './evaluate-line.js';
 
 type Ok = Extract<LineResult, { ok: true }>;
@@ -94,7 +95,7 @@ export class BatchAggregator {
     for (const f of r.findings) {
       this.severity[f.severity] = (this.severity[f.severity] ?? 0) + 1;
       this.category[f.category] = (this.category[f.category] ?? 0) + 1;
-      const title = /^\*\*(.+?)\*\*/.exec(f.detail)?.[1] ?? f.ruleId;
+      const title = ruleCatalog().get(f.ruleId)?.title ?? f.ruleId;
       const slot = this.rules.get(f.ruleId) ?? {
         title,
         category: f.category,

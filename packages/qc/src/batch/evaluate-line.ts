@@ -6,6 +6,7 @@ import type { ConceptResolver } from '../consistency.js';
 import { evaluateFrontPage, evaluateRecord } from '../evaluate.js';
 import { scoreFindings } from '../score.js';
 import type { Finding, Grade } from '../types.js';
+import { findingCsvRow } from './report.js';
 
 /** What one batch worker is told once. */
 export interface BatchWorkerOptions {
@@ -29,7 +30,11 @@ export type LineResult =
       dischargeDate: string;
       score: number;
       grade: Grade;
-      findings: Finding[];
+      /** Compact view for the aggregates. */
+      findings: { ruleId: string; category: string; severity: Finding['severity'] }[];
+      /** Serialised in the worker so the main thread only writes: one NDJSON line / CSV row per finding. */
+      ndjson: string;
+      csv: string;
     }
   | { ok: false; line: number; recordId?: string; code: string; message: string };
 
@@ -114,9 +119,7 @@ export async function createLineEvaluator(options: BatchWorkerOptions): Promise<
           record.encounter.attendingDoctors.find((d) => d.role === '主治医师')?.name ||
           fp?.residentPhysician?.trim() ||
           '未知';
-        return {
-          ok: true,
-          line: lineNo,
+        const meta = {
           recordId: record.id,
           department: fp?.dischargeDepartment?.trim() || record.encounter.department,
           doctor,
@@ -125,9 +128,22 @@ export async function createLineEvaluator(options: BatchWorkerOptions): Promise<
             record.encounter.dischargeTime ??
             record.encounter.admissionTime
           ).slice(0, 10),
+        };
+        let ndjson = '';
+        let csv = '';
+        for (const f of findings) {
+          ndjson += `${JSON.stringify({ ...meta, ...f })}\n`;
+          csv += `${findingCsvRow(meta, f)}\n`;
+        }
+        return {
+          ok: true,
+          line: lineNo,
+          ...meta,
           score,
           grade,
-          findings,
+          findings: findings.map((f) => ({ ruleId: f.ruleId, category: f.category, severity: f.severity })),
+          ndjson,
+          csv,
         };
       } catch (error) {
         if (error instanceof CdssError)

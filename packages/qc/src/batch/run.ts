@@ -7,7 +7,7 @@ import { Worker } from 'node:worker_threads';
 import { CdssError } from '@yijian/emr';
 import { BatchAggregator, type BatchSummary } from './aggregate.js';
 import { type BatchWorkerOptions, createLineEvaluator, type LineResult } from './evaluate-line.js';
-import { csvCell, FINDINGS_CSV_HEADER, findingCsvRow, renderHtmlReport } from './report.js';
+import { csvCell, FINDINGS_CSV_HEADER, renderHtmlReport } from './report.js';
 
 export interface BatchProgress {
   done: number;
@@ -183,31 +183,28 @@ export async function runBatch(options: BatchOptions): Promise<BatchSummary> {
       const results = ready.get(nextToWrite)!;
       ready.delete(nextToWrite);
       nextToWrite++;
+      let nd = '';
+      let csv = '';
+      let rows = '';
+      let errs = '';
       for (const r of results) {
         aggregator.add(r);
         if (!r.ok) {
           progress.errors++;
-          await write(errorsNd, `${JSON.stringify(r)}\n`);
+          errs += `${JSON.stringify(r)}\n`;
           continue;
         }
-        const meta = {
-          recordId: r.recordId,
-          department: r.department,
-          doctor: r.doctor,
-          dischargeDate: r.dischargeDate,
-        };
         const count = { critical: 0, warning: 0, info: 0 };
-        for (const f of r.findings) {
-          count[f.severity]++;
-          await write(findingsNd, `${JSON.stringify({ ...meta, ...f })}\n`);
-          await write(findingsCsv, `${findingCsvRow(meta, f)}\n`);
-        }
+        for (const f of r.findings) count[f.severity]++;
+        nd += r.ndjson;
+        csv += r.csv;
         progress.findings += r.findings.length;
-        await write(
-          recordsCsv,
-          `${[r.line, r.recordId, r.department, r.doctor, r.dischargeDate, r.score, r.grade, r.findings.length, count.critical, count.warning, count.info].map(csvCell).join(',')}\n`,
-        );
+        rows += `${[r.line, r.recordId, r.department, r.doctor, r.dischargeDate, r.score, r.grade, r.findings.length, count.critical, count.warning, count.info].map(csvCell).join(',')}\n`;
       }
+      if (nd) await write(findingsNd, nd);
+      if (csv) await write(findingsCsv, csv);
+      if (rows) await write(recordsCsv, rows);
+      if (errs) await write(errorsNd, errs);
       progress.done += results.length;
       progress.elapsedMs = Date.now() - started;
       options.onProgress?.({ ...progress });
