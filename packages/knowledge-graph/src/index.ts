@@ -1,4 +1,9 @@
 export { defaultGraphDir, loadDefaultGraph } from './default-graph.js';
+export { csvCell, exportCsv, importEdgesCsv, importNodesCsv, parseCsv } from './io/csv.js';
+export { type DdinterImportOptions, importDdinter } from './io/ddinter.js';
+export { writeGraphDirectory, writeSnapshotFile } from './io/files.js';
+export { type IcdImportOptions, importIcdTable } from './io/icd.js';
+export { importXywy, readXywyDirectory, toXywyDisease, type XywyDisease } from './io/xywy.js';
 export {
   createLinker,
   type LinkCandidate,
