@@ -3,6 +3,7 @@ import fastifyCors from '@fastify/cors';
 import fastifyHelmet from '@fastify/helmet';
 import fastifyRateLimit from '@fastify/rate-limit';
 import { CdssError } from '@yijian/emr';
+import { reviewPlugin } from '@yijian/review';
 import Fastify, { type FastifyInstance, LogController } from 'fastify';
 import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import { createEngine, type Engine } from 'yijian';
@@ -189,15 +190,12 @@ export async function buildApp(options: BuildAppOptions = {}): Promise<YijianApp
   }
   if (config.docs) await registerDocs(app, baseUrl(config));
 
-  // Authentication: /v1 by API key, /cds-services by signed JWT.
+  // Authentication: /v1 by API key, /cds-services by signed JWT. Decided on the matched route
+  // template, not the raw URL, so no spelling of a path (percent-encoding, dot segments) skips it.
   app.addHook('onRequest', async (request) => {
-    const path = request.url;
-    if (path.startsWith('/v1/')) authenticateRest(ctx, request);
-    else if (
-      path === '/cds-services' ||
-      path.startsWith('/cds-services/') ||
-      path.startsWith('/cds-services?')
-    )
+    const route = request.routeOptions.url ?? '';
+    if (route.startsWith('/v1/')) authenticateRest(ctx, request);
+    else if (route === '/cds-services' || route.startsWith('/cds-services/'))
       await authenticateCdsHooks(ctx, request);
   });
 
@@ -205,6 +203,11 @@ export async function buildApp(options: BuildAppOptions = {}): Promise<YijianApp
   await app.register(async (scope) => analysisRoutes(scope.withTypeProvider<ZodTypeProvider>(), ctx));
   await app.register(async (scope) => knowledgeRoutes(scope.withTypeProvider<ZodTypeProvider>(), ctx));
   await app.register(async (scope) => cdsHooksRoutes(scope.withTypeProvider<ZodTypeProvider>(), ctx));
+  // Review page for the quality department: its own SQLite file beside the service store, users by hashed token.
+  await app.register(reviewPlugin, {
+    dbFile: config.dbFile === ':memory:' ? ':memory:' : `${config.dataDir}/review.sqlite`,
+    ...(process.env.REVIEW_USERS_FILE ? { usersFile: process.env.REVIEW_USERS_FILE } : {}),
+  });
 
   app.addHook('preClose', async () => {
     closing = true;

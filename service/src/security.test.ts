@@ -67,6 +67,26 @@ describe('API keys', () => {
     expect((bearer.json() as { alerts: Alert[] }).alerts.length).toBeGreaterThan(0);
   });
 
+  it('no spelling of a path gets around the key check', async () => {
+    for (const url of [
+      '/%76%31/analyze',
+      '/v1/%61nalyze',
+      '/v1//analyze',
+      '/./v1/analyze',
+      '/v1/analyze/',
+      '/V1/analyze',
+      '/v1/analyze?x-api-key=1',
+    ]) {
+      const res = await app.inject({
+        method: 'POST',
+        url,
+        headers: { 'content-type': 'application/json' },
+        payload: sampleText('cardiology-01'),
+      });
+      expect([400, 401, 404]).toContain(res.statusCode);
+    }
+  });
+
   it('keeps /health open', async () => {
     expect((await app.inject({ method: 'GET', url: '/health' })).statusCode).toBe(200);
   });
