@@ -152,6 +152,29 @@ export function latestLab(facts: PatientFacts, key: string, withinHours?: number
   return undefined;
 }
 
+/**
+ * The latest numeric result of a test and the lowest result in the `withinHours` before it (the
+ * baseline a rise is measured from); undefined with fewer than two results.
+ */
+export function labTrend(
+  facts: PatientFacts,
+  key: string,
+  withinHours: number,
+): { latest: LabFact; lowest: LabFact; delta: number } | undefined {
+  const series = facts.labs.filter(
+    (l) => l.key === key && l.numeric !== undefined && l.time && l.source !== 'text',
+  );
+  const latest = series.at(-1);
+  if (!latest || series.length < 2) return undefined;
+  const end = toEpochMs(latest.time!);
+  let lowest: LabFact | undefined;
+  for (const l of series.slice(0, -1)) {
+    if (end - toEpochMs(l.time!) > withinHours * 3_600_000) continue;
+    if (!lowest || l.numeric! < lowest.numeric!) lowest = l;
+  }
+  return lowest ? { latest, lowest, delta: latest.numeric! - lowest.numeric! } : undefined;
+}
+
 export type Binding = Record<
   string,
   MedicationFact | ConditionFact | LabFact | PatientFacts['allergies'][number]
@@ -166,6 +189,7 @@ export type CompiledCondition =
   | { op: 'condition'; sel: CompiledNames; history: boolean; as: string }
   | { op: 'allergy'; sel: CompiledNames; as: string }
   | { op: 'lab'; test: string; range: Range; as: string; withinHours?: number }
+  | { op: 'labRise'; test: string; by?: number; ratio?: number; withinHours: number; as: string }
   | { op: 'test'; fn: (f: PatientFacts) => boolean };
 
 export async function compileCondition(c: Condition, index: NameIndex): Promise<CompiledCondition> {
@@ -188,6 +212,7 @@ export async function compileCondition(c: Condition, index: NameIndex): Promise<
     const { test, as, withinHours, ...range } = c.lab;
     return { op: 'lab', test, range, as: as ?? 'lab', ...(withinHours !== undefined ? { withinHours } : {}) };
   }
+  if ('labRise' in c) return { op: 'labRise', ...c.labRise, as: c.labRise.as ?? 'lab' };
   if ('age' in c) return { op: 'test', fn: (f) => f.age !== undefined && inRange(f.age, c.age) };
   if ('sex' in c) return { op: 'test', fn: (f) => f.sex === c.sex };
   if ('pregnant' in c) return { op: 'test', fn: (f) => f.pregnant === c.pregnant };
@@ -237,6 +262,18 @@ export function evaluateCondition(c: CompiledCondition, facts: PatientFacts): Bi
     case 'lab': {
       const lab = latestLab(facts, c.test, c.withinHours);
       return lab && inRange(lab.numeric!, c.range) ? [{ [c.as]: lab }] : [];
+    }
+    case 'labRise': {
+      const t = labTrend(facts, c.test, c.withinHours);
+      if (!t) return [];
+      const rise = t.latest.numeric! - t.lowest.numeric!;
+      const ratio = t.lowest.numeric! > 0 ? t.latest.numeric! / t.lowest.numeric! : 0;
+      // Either threshold suffices (KDIGO: +26.5 μmol/L within 48 h, or ×1.5); none given: any rise.
+      const hit =
+        c.by === undefined && c.ratio === undefined
+          ? rise > 0
+          : (c.by !== undefined && rise >= c.by) || (c.ratio !== undefined && ratio >= c.ratio);
+      return hit ? [{ [c.as]: t.latest, [`${c.as}Baseline`]: t.lowest }] : [];
     }
     case 'test':
       return c.fn(facts) ? [{}] : [];

@@ -218,3 +218,33 @@ describe('drug properties from the graph', () => {
     expect(await check({ drugs: ['氨氯地平 5mg po qd'] })).toEqual([]);
   });
 });
+
+describe('lab trends', () => {
+  it('creatinine rising by KDIGO criteria with an NSAID', async () => {
+    const r = parseRecord({
+      id: 'r',
+      patient: { id: 'p', sex: 'male', birthDate: '1950-01-01' },
+      encounter: { id: 'e', admissionTime: '2025-01-01 08:00', department: '肾内科' },
+      medications: [
+        {
+          id: 'm1',
+          drugName: '布洛芬',
+          dose: 200,
+          doseUnit: 'mg',
+          route: 'po',
+          frequency: 'tid',
+          startTime: '2025-01-01 09:00',
+          kind: 'long-term',
+        },
+      ],
+      labs: [
+        { id: 'l1', item: '肌酐', value: 88, unit: 'μmol/L', time: '2025-01-01 08:30' },
+        { id: 'l2', item: 'Cr', value: 1.6, unit: 'mg/dL', time: '2025-01-02 08:30' },
+      ],
+    });
+    const alerts = await engine.evaluate(await buildFacts(r, { graph, linker }));
+    const aki = alerts.find((a) => a.ruleId === 'lab.aki-nephrotoxic');
+    expect(aki?.summary).toContain('88');
+    expect(aki?.evidence.map((e) => e.ref)).toEqual(expect.arrayContaining(['l1', 'l2', 'm1']));
+  });
+});

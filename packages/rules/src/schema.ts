@@ -42,6 +42,7 @@ export type Condition =
   | { condition: { names: string[]; history?: boolean; as?: string } }
   | { allergy: { names: string[]; as?: string } }
   | { lab: { test: string; as?: string; withinHours?: number } & Range }
+  | { labRise: { test: string; by?: number; ratio?: number; withinHours: number; as?: string } }
   | { age: Range }
   | { sex: 'male' | 'female' }
   | { pregnant: boolean }
@@ -71,6 +72,17 @@ export const conditionSchema: z.ZodType<Condition> = z.lazy(() =>
       lab: rangeSchema
         .extend({ test: z.string(), as: bindName.optional(), withinHours: z.number().positive().optional() })
         .strict(),
+    }),
+    z.strictObject({
+      labRise: z.strictObject({
+        test: z.string(),
+        /** Latest minus the lowest earlier value within the window, canonical unit. */
+        by: z.number().positive().optional(),
+        /** Latest divided by the lowest earlier value within the window. */
+        ratio: z.number().positive().optional(),
+        withinHours: z.number().positive(),
+        as: bindName.optional(),
+      }),
     }),
     z.strictObject({ age: rangeSchema }),
     z.strictObject({ sex: z.enum(['male', 'female']) }),
