@@ -1,3 +1,4 @@
+import { aeCommand } from './ae.js';
 import { analyzeCommand } from './analyze.js';
 import { checkCommand } from './check.js';
 import { nerCommand } from './ner.js';
@@ -5,4 +6,4 @@ import { qcCommand } from './qc.js';
 import type { Command } from './types.js';
 
 /** Every CLI command group; one line each. */
-export const commands: Command[] = [analyzeCommand, checkCommand, nerCommand, qcCommand];
+export const commands: Command[] = [aeCommand, analyzeCommand, checkCommand, nerCommand, qcCommand];
