@@ -38,6 +38,10 @@ const lines = [
   `virtual time:                    ${r.virtualMinutes.toFixed(1)} min at ${options.speed}× = ${(r.wallMs / 1000).toFixed(1)} s wall`,
 ];
 console.log(lines.join('\n'));
-const ok = r.missing.length === 0 && r.unexplainedDuplicates.length === 0 && r.maxPerMinute <= 20 && r.limitViolations === 0;
+const ok =
+  r.missing.length === 0 &&
+  r.unexplainedDuplicates.length === 0 &&
+  r.maxPerMinute <= 20 &&
+  r.limitViolations === 0;
 console.log(ok ? 'RESULT: PASS' : 'RESULT: FAIL');
 process.exitCode = ok ? 0 : 1;

@@ -23,7 +23,9 @@ interface GoldLine {
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const goldDir = `${root}corpora/adverse-events/`;
-const files = readdirSync(goldDir).filter((f) => f.endsWith('.jsonl')).sort();
+const files = readdirSync(goldDir)
+  .filter((f) => f.endsWith('.jsonl'))
+  .sort();
 
 let gold = 0;
 let found = 0;
@@ -64,7 +66,9 @@ for (const file of files) {
       perCategory.set(g.category, pc);
       const e = events.find((x) => x.category === g.category);
       if (!e) {
-        misses.push(`${line.id} [${g.category}] ${line.text} -> ${events.map((x) => x.category).join(',') || 'none'}`);
+        misses.push(
+          `${line.id} [${g.category}] ${line.text} -> ${events.map((x) => x.category).join(',') || 'none'}`,
+        );
         continue;
       }
       found += 1;
@@ -72,7 +76,8 @@ for (const file of files) {
       if (g.grade) {
         graded += 1;
         if (e.grade === g.grade) gradeOk += 1;
-        else wrongGrades.push(`${line.id} expected ${g.grade} got ${e.grade} (${e.gradeReason}) ${line.text}`);
+        else
+          wrongGrades.push(`${line.id} expected ${g.grade} got ${e.grade} (${e.gradeReason}) ${line.text}`);
       }
       if (g.drug) {
         drugs += 1;
@@ -129,9 +134,13 @@ for (const [c, v] of [...perCategory].sort()) console.log(`  ${c.padEnd(28)} ${v
 console.log(`grade accuracy: ${gradeOk}/${graded} = ${pct(gradeOk, graded)}`);
 console.log(`suspected-drug accuracy: ${drugOk}/${drugs} = ${pct(drugOk, drugs)}`);
 console.log(`extra categories on positive sentences: ${extra}`);
-console.log(`false positives on negated/hypothetical/historical sentences: ${negFp}/${negatives}   (target 0)`);
+console.log(
+  `false positives on negated/hypothetical/historical sentences: ${negFp}/${negatives}   (target 0)`,
+);
 for (const [t, n] of fpByTrap) console.log(`  ${t}: ${n}`);
-console.log(`samples: planted events found ${plantedFound}/${planted}, grade ${plantedGradeOk}/${planted}, unplanted events ${sampleFp}`);
+console.log(
+  `samples: planted events found ${plantedFound}/${planted}, grade ${plantedGradeOk}/${planted}, unplanted events ${sampleFp}`,
+);
 console.log(`speed: ${(chars / (ms / 1000)).toFixed(0)} chars/s over ${chars} chars (text path, one core)`);
 const verbose = process.argv.includes('--verbose');
 for (const [title, list] of [

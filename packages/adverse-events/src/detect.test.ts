@@ -10,7 +10,13 @@ function record(overrides: Partial<PatientRecordInput> = {}): PatientRecordInput
   return {
     id: 'rec-1',
     patient: { id: 'pat-1', name: '王某某', sex: 'female', birthDate: '1948-02-03' },
-    encounter: { id: 'enc-1', admissionTime: '2025-03-01 09:00', department: '神经内科', ward: '三病区', attendingDoctors: [] },
+    encounter: {
+      id: 'enc-1',
+      admissionTime: '2025-03-01 09:00',
+      department: '神经内科',
+      ward: '三病区',
+      attendingDoctors: [],
+    },
     documents: [],
     ...overrides,
   };
@@ -71,11 +77,14 @@ describe('detectEvents on text', () => {
     expect(adr.details.drug).toBe('左氧氟沙星');
     expect(detectEvents({ text: '翻身时腹腔引流管脱出。' })[0]!.details.tube).toBe('腹腔引流管');
     expect(detectEvents({ text: '护士给错患者口服药。' })[0]!.details.errorType).toBe('wrong-patient');
-    expect(detectEvents({ text: '为12床患者输注了14床的甲硝唑。' })[0]!.details.errorType).toBe('wrong-patient');
+    expect(detectEvents({ text: '为12床患者输注了14床的甲硝唑。' })[0]!.details.errorType).toBe(
+      'wrong-patient',
+    );
   });
 
   it('merges mentions of the same event into one event with all its evidence, most severe grade first', () => {
-    const text = '02:15患者在床旁跌倒，右膝擦伤。已上报跌倒不良事件。复查头颅CT示硬膜下血肿，患者跌倒后需手术治疗。';
+    const text =
+      '02:15患者在床旁跌倒，右膝擦伤。已上报跌倒不良事件。复查头颅CT示硬膜下血肿，患者跌倒后需手术治疗。';
     const events = detectEvents({ text });
     expect(events).toHaveLength(1);
     expect(events[0]!.evidence.length).toBe(3);
@@ -89,8 +98,12 @@ describe('detectEvents on text', () => {
 
   it('refuses bad input with a coded error', () => {
     expect(() => detectEvents({ text: 5 } as never)).toThrow(CdssError);
-    expect(() => detectEvents({} as never)).toThrow(expect.objectContaining({ code: 'CDSS_ERR_INVALID_REQUEST' }));
-    expect(() => detectEvents({ record: { id: 'x' } })).toThrow(expect.objectContaining({ code: 'CDSS_ERR_INVALID_RECORD' }));
+    expect(() => detectEvents({} as never)).toThrow(
+      expect.objectContaining({ code: 'CDSS_ERR_INVALID_REQUEST' }),
+    );
+    expect(() => detectEvents({ record: { id: 'x' } })).toThrow(
+      expect.objectContaining({ code: 'CDSS_ERR_INVALID_RECORD' }),
+    );
   });
 });
 
@@ -104,11 +117,22 @@ describe('detectEvents on a record', () => {
           createdTime: '2025-03-01 12:00',
           text: '主诉：跌倒致右腕痛1天。\n现病史：患者1天前在家跌倒。\n诊疗计划：预防跌倒，防压疮。',
         },
-        { id: 'doc-2', type: '护理记录', createdTime: '2025-03-04 02:40', text: '02:15患者如厕时跌倒，右膝擦伤，无活动性出血。' },
+        {
+          id: 'doc-2',
+          type: '护理记录',
+          createdTime: '2025-03-04 02:40',
+          text: '02:15患者如厕时跌倒，右膝擦伤，无活动性出血。',
+        },
       ],
       allergies: [
         { substance: '青霉素', category: 'drug', reaction: '皮疹', recordedTime: '2025-03-01 10:00' },
-        { substance: '头孢呋辛', category: 'drug', reaction: '全身皮疹', severity: 'moderate', recordedTime: '2025-03-05 08:00' },
+        {
+          substance: '头孢呋辛',
+          category: 'drug',
+          reaction: '全身皮疹',
+          severity: 'moderate',
+          recordedTime: '2025-03-05 08:00',
+        },
       ],
       labs: [
         { id: 'lab-1', item: '血培养', value: '阴性', time: '2025-03-05 08:00' },
@@ -122,12 +146,25 @@ describe('detectEvents on a record', () => {
     });
     const events = detectEvents({ record: r });
     const cats = events.map((e) => e.category).sort();
-    expect(cats).toEqual(['adverse-drug-reaction', 'fall', 'hospital-acquired-infection', 'unplanned-reoperation']);
+    expect(cats).toEqual([
+      'adverse-drug-reaction',
+      'fall',
+      'hospital-acquired-infection',
+      'unplanned-reoperation',
+    ]);
     const fall = events.find((e) => e.category === 'fall')!;
     expect(fall.evidence.map((e) => e.refId)).toEqual(['doc-2']);
-    expect(fall).toMatchObject({ patientId: 'pat-1', recordId: 'rec-1', department: '神经内科', ward: '三病区', grade: 'III' });
+    expect(fall).toMatchObject({
+      patientId: 'pat-1',
+      recordId: 'rec-1',
+      department: '神经内科',
+      ward: '三病区',
+      grade: 'III',
+    });
     expect(events.find((e) => e.category === 'adverse-drug-reaction')!.details.drug).toBe('头孢呋辛');
-    expect(events.find((e) => e.category === 'hospital-acquired-infection')!.evidence[0]!.refId).toBe('lab-2');
+    expect(events.find((e) => e.category === 'hospital-acquired-infection')!.evidence[0]!.refId).toBe(
+      'lab-2',
+    );
     // The same record gives the same event ids.
     expect(detectEvents({ record: r }).map((e) => e.id)).toEqual(events.map((e) => e.id));
   });
@@ -145,7 +182,11 @@ describe('detectEvents on a record', () => {
       for (const p of planted) {
         const e = events.find((x) => x.category === p.category)!;
         expect(e.grade, f).toBe(p.grade);
-        for (const id of p.evidence ?? []) expect(e.evidence.map((x) => x.refId), f).toContain(id);
+        for (const id of p.evidence ?? [])
+          expect(
+            e.evidence.map((x) => x.refId),
+            f,
+          ).toContain(id);
       }
     }
   });
@@ -158,7 +199,9 @@ describe('gold set', () => {
     let found = 0;
     let fp = 0;
     for (const f of readdirSync(dir).filter((x) => x.endsWith('.jsonl'))) {
-      for (const line of readFileSync(new URL(f, dir), 'utf8').split('\n').filter((l) => l.trim())) {
+      for (const line of readFileSync(new URL(f, dir), 'utf8')
+        .split('\n')
+        .filter((l) => l.trim())) {
         const g = JSON.parse(line) as { text: string; expect: { category: string }[] };
         const events = detectEvents({ text: g.text });
         if (!g.expect.length) fp += events.length ? 1 : 0;
@@ -181,10 +224,16 @@ describe('resources', () => {
     const raw = JSON.parse(readFileSync(new URL('adverse-events.json', RESOURCES_DIR), 'utf8'));
     const invalid = (data: unknown) => () => parseResource(data, rulesFileSchema, 'adverse-events.json');
     expect(invalid({ ...raw, extra: 1 })).toThrow(expect.objectContaining({ code: 'CDSS_ERR_INVALID_DATA' }));
-    expect(invalid({ ...raw, rules: [{ ...raw.rules[0], category: 'slip' }] })).toThrow(/rules\[0\]\.category/);
-    expect(invalid({ ...raw, patternTriggers: [{ id: 'ae.pattern.x', rule: 'ae.fall', pattern: '(' }] })).toThrow(/pattern/);
+    expect(invalid({ ...raw, rules: [{ ...raw.rules[0], category: 'slip' }] })).toThrow(
+      /rules\[0\]\.category/,
+    );
+    expect(
+      invalid({ ...raw, patternTriggers: [{ id: 'ae.pattern.x', rule: 'ae.fall', pattern: '(' }] }),
+    ).toThrow(/pattern/);
     const badRule = structuredClone(res);
     badRule.rules.patternTriggers = [{ id: 'ae.pattern.x', rule: 'ae.nope', pattern: 'x' }];
-    expect(() => createDetector({ resources: badRule })).toThrow(expect.objectContaining({ code: 'CDSS_ERR_INVALID_DATA' }));
+    expect(() => createDetector({ resources: badRule })).toThrow(
+      expect.objectContaining({ code: 'CDSS_ERR_INVALID_DATA' }),
+    );
   });
 });

@@ -85,10 +85,26 @@ export interface Candidate {
 const SENTENCE_END = /[。；;！!？?\n]/;
 const STAGE_RE = /(?:第?\s*([1-4１-４一二三四]|Ⅰ|Ⅱ|Ⅲ|Ⅳ|IV|III|II|I)\s*期)|(不可分期)|(深部组织损伤)/g;
 const STAGE_MAP: Record<string, PressureStage> = {
-  '1': '1期', '１': '1期', 一: '1期', Ⅰ: '1期', I: '1期',
-  '2': '2期', '２': '2期', 二: '2期', Ⅱ: '2期', II: '2期',
-  '3': '3期', '３': '3期', 三: '3期', Ⅲ: '3期', III: '3期',
-  '4': '4期', '４': '4期', 四: '4期', Ⅳ: '4期', IV: '4期',
+  '1': '1期',
+  '１': '1期',
+  一: '1期',
+  Ⅰ: '1期',
+  I: '1期',
+  '2': '2期',
+  '２': '2期',
+  二: '2期',
+  Ⅱ: '2期',
+  II: '2期',
+  '3': '3期',
+  '３': '3期',
+  三: '3期',
+  Ⅲ: '3期',
+  III: '3期',
+  '4': '4期',
+  '４': '4期',
+  四: '4期',
+  Ⅳ: '4期',
+  IV: '4期',
 };
 const ERROR_TYPE_ZH: Record<MedicationErrorType, string> = {
   'wrong-drug': '给错药物',
@@ -146,7 +162,8 @@ export function createDetector(options: DetectorOptions = {}): Detector {
   for (const t of R.blockers) add(t, { kind: 'blocker' });
   for (const t of R.outOfHospital) add(t, { kind: 'outside' });
   for (const t of R.inHospital) add(t, { kind: 'inside' });
-  for (const g of ['I', 'II', 'III', 'IV'] as const) for (const t of R.grading[g]) add(t, { kind: 'grade', grade: g });
+  for (const g of ['I', 'II', 'III', 'IV'] as const)
+    for (const t of R.grading[g]) add(t, { kind: 'grade', grade: g });
   for (const t of V.drugs) add(t, { kind: 'drug' });
   for (const t of V.tubes) add(t, { kind: 'tube' });
   for (const t of R.transfusion.anchors) add(t, { kind: 'transfusion-anchor' });
@@ -166,16 +183,26 @@ export function createDetector(options: DetectorOptions = {}): Detector {
   const baseTagger = createLexiconTagger(entries, { name: 'adverse-events' });
   const patterns = R.patternTriggers.map((p) => {
     const rule = R.rules.find((r) => r.id === p.rule);
-    if (!rule) throw new CdssError('CDSS_ERR_INVALID_DATA', `adverse-events.json: patternTriggers ${p.id} names unknown rule ${p.rule}`);
+    if (!rule)
+      throw new CdssError(
+        'CDSS_ERR_INVALID_DATA',
+        `adverse-events.json: patternTriggers ${p.id} names unknown rule ${p.rule}`,
+      );
     const id = `ae:${p.id}`;
-    roleById.set(id, [{ kind: 'trigger', rule, weak: false, ...(p.errorType ? { errorType: p.errorType } : {}) }]);
+    roleById.set(id, [
+      { kind: 'trigger', rule, weak: false, ...(p.errorType ? { errorType: p.errorType } : {}) },
+    ]);
     return { id, re: new RegExp(p.pattern, 'g') };
   });
-  const annotator: Annotator = createAnnotator({ taggers: [baseTagger], resources: { extraContextRules: R.contextRules } });
+  const annotator: Annotator = createAnnotator({
+    taggers: [baseTagger],
+    resources: { extraContextRules: R.contextRules },
+  });
   const infectionOf = new Map<string, string>();
   for (const [label, ts] of Object.entries(V.infections)) for (const t of ts) infectionOf.set(t, label);
   const errorTypeOf = new Map<string, MedicationErrorType>();
-  for (const [type, ts] of Object.entries(V.medicationErrorTypes)) for (const t of ts ?? []) errorTypeOf.set(t, type as MedicationErrorType);
+  for (const [type, ts] of Object.entries(V.medicationErrorTypes))
+    for (const t of ts ?? []) errorTypeOf.set(t, type as MedicationErrorType);
   const excluded = new Set(R.excludedSections);
   const extraDrugTaggers = new Map<string, Tagger>();
 
@@ -184,7 +211,15 @@ export function createDetector(options: DetectorOptions = {}): Detector {
     for (const p of patterns) {
       p.re.lastIndex = 0;
       for (const m of text.matchAll(p.re)) {
-        raw.push({ start: m.index, end: m.index + m[0].length, type: 'symptom', text: m[0], score: 1, source: 'pattern', conceptId: p.id });
+        raw.push({
+          start: m.index,
+          end: m.index + m[0].length,
+          type: 'symptom',
+          text: m[0],
+          score: 1,
+          source: 'pattern',
+          conceptId: p.id,
+        });
       }
     }
     const extra = extraDrugs.filter((d) => d.length >= 2 && !roles.has(d));
@@ -203,7 +238,8 @@ export function createDetector(options: DetectorOptions = {}): Detector {
   }
 
   function rolesOf(m: Mention): Role[] {
-    if (m.conceptId === 'ae:drug' || (m.type === 'drug' && !m.conceptId?.startsWith('ae:'))) return [{ kind: 'drug' }];
+    if (m.conceptId === 'ae:drug' || (m.type === 'drug' && !m.conceptId?.startsWith('ae:')))
+      return [{ kind: 'drug' }];
     return roleById.get(m.conceptId ?? '') ?? [];
   }
   const has = (m: Mention, kind: Role['kind']) => rolesOf(m).some((r) => r.kind === kind);
@@ -241,7 +277,12 @@ export function createDetector(options: DetectorOptions = {}): Detector {
       const accept = (m: Mention, rule: { acceptPossible: boolean }) => {
         if (excludeSections && m.section && excluded.has(m.section)) return undefined;
         if (isPresent(m)) return 'present' as const;
-        if (rule.acceptPossible && m.assertion.status === 'possible' && SUSPECT_CUES.has(m.assertion.trigger?.rule ?? '')) return 'possible' as const;
+        if (
+          rule.acceptPossible &&
+          m.assertion.status === 'possible' &&
+          SUSPECT_CUES.has(m.assertion.trigger?.rule ?? '')
+        )
+          return 'possible' as const;
         return undefined;
       };
       /** The administered drug before `pos` linked to it by 后/过程中/时 (the suspect), else the nearest before. */
@@ -271,7 +312,8 @@ export function createDetector(options: DetectorOptions = {}): Detector {
               const drug = suspectDrug(m.start);
               if (role.weak) {
                 const between = drug ? text.slice(drug.end, m.start) : '';
-                if (!drug || between.length > 40 || !R.drugReaction.linkers.some((l) => between.includes(l))) continue;
+                if (!drug || between.length > 40 || !R.drugReaction.linkers.some((l) => between.includes(l)))
+                  continue;
               }
               if (drug) details.drug = drug.text;
               details.reaction = m.text;
@@ -279,7 +321,9 @@ export function createDetector(options: DetectorOptions = {}): Detector {
           }
           if (category === 'unplanned-extubation') {
             const tube = tubes.length
-              ? tubes.reduce((best, t) => (Math.abs(t.start - m.start) < Math.abs(best.start - m.start) ? t : best))
+              ? tubes.reduce((best, t) =>
+                  Math.abs(t.start - m.start) < Math.abs(best.start - m.start) ? t : best,
+                )
               : undefined;
             if (role.weak && !tube) continue;
             if (tube) details.tube = tube.text;
@@ -310,8 +354,21 @@ export function createDetector(options: DetectorOptions = {}): Detector {
             const drug = drugs.find((d) => d.start >= m.start - 30) ?? drugs[0];
             if (drug) details.drug = drug.text;
           }
-          if (category === 'hospital-acquired-infection') details.infection = infectionOf.get(m.text) ?? '医院感染';
-          found.push(makeCandidate(category, ruleId, role.rule.defaultGrade, details, m, status, span, sentenceText, window));
+          if (category === 'hospital-acquired-infection')
+            details.infection = infectionOf.get(m.text) ?? '医院感染';
+          found.push(
+            makeCandidate(
+              category,
+              ruleId,
+              role.rule.defaultGrade,
+              details,
+              m,
+              status,
+              span,
+              sentenceText,
+              window,
+            ),
+          );
         }
       }
 
@@ -327,13 +384,25 @@ export function createDetector(options: DetectorOptions = {}): Detector {
         if (!reaction) continue;
         const d: EventDetails = { reaction: reaction.text };
         found.push(
-          makeCandidate('transfusion-reaction', `${R.transfusion.id}@${R.transfusion.version}`, 'III', d, reaction, 'present', span, sentenceText, window),
+          makeCandidate(
+            'transfusion-reaction',
+            `${R.transfusion.id}@${R.transfusion.version}`,
+            'III',
+            d,
+            reaction,
+            'present',
+            span,
+            sentenceText,
+            window,
+          ),
         );
         break;
       }
 
       // Drug reaction: administered drug, then 后/过程中/时, then a reaction that is present.
-      if (!found.some((c) => c.category === 'transfusion-reaction' || c.category === 'adverse-drug-reaction')) {
+      if (
+        !found.some((c) => c.category === 'transfusion-reaction' || c.category === 'adverse-drug-reaction')
+      ) {
         for (const r of ms) {
           if (!has(r, 'drug-reaction') || !isPresent(r)) continue;
           if (excludeSections && r.section && excluded.has(r.section)) continue;
@@ -342,13 +411,24 @@ export function createDetector(options: DetectorOptions = {}): Detector {
           const between = text.slice(drug.end, r.start);
           if (between.length > 40 || !R.drugReaction.linkers.some((l) => between.includes(l))) continue;
           const before = text.slice(Math.max(span.start, drug.start - 12), drug.start);
-          const administered = ms.some((x) => has(x, 'administration') && x.end <= drug.start && x.start >= drug.start - 12) ||
+          const administered =
+            ms.some((x) => has(x, 'administration') && x.end <= drug.start && x.start >= drug.start - 12) ||
             R.drugReaction.administration.some((w) => before.includes(w)) ||
             /(使用|应用|输注|静滴|注射|服用|口服)/.test(between);
           if (!administered) continue;
           const d: EventDetails = { drug: drug.text, reaction: r.text };
           found.push(
-            makeCandidate('adverse-drug-reaction', `${R.drugReaction.id}@${R.drugReaction.version}`, 'III', d, r, 'present', span, sentenceText, window),
+            makeCandidate(
+              'adverse-drug-reaction',
+              `${R.drugReaction.id}@${R.drugReaction.version}`,
+              'III',
+              d,
+              r,
+              'present',
+              span,
+              sentenceText,
+              window,
+            ),
           );
           break;
         }
@@ -397,7 +477,8 @@ export function createDetector(options: DetectorOptions = {}): Detector {
       }
     }
     if (category === 'pressure-injury' && !cues.has('I')) {
-      const stageGrade: Grade | undefined = details.stage === '1期' ? undefined : details.stage ? 'II' : undefined;
+      const stageGrade: Grade | undefined =
+        details.stage === '1期' ? undefined : details.stage ? 'II' : undefined;
       if (stageGrade && GRADE_RANK[stageGrade] < GRADE_RANK[grade]) {
         grade = stageGrade;
         fromCue = true;
@@ -411,10 +492,29 @@ export function createDetector(options: DetectorOptions = {}): Detector {
     if (category === 'fall') {
       const harmCue = cues.get(grade)?.text ?? '';
       details.harm =
-        grade === 'I' ? (/死亡|抢救无效/.test(harmCue) ? '死亡' : '重度') : grade === 'II' ? (/骨折|颅内|硬膜|蛛网膜|手术/.test(harmCue) ? '重度' : '中度') : /伤|淤|青|肿/.test(harmCue) ? '轻度' : '无伤害';
+        grade === 'I'
+          ? /死亡|抢救无效/.test(harmCue)
+            ? '死亡'
+            : '重度'
+          : grade === 'II'
+            ? /骨折|颅内|硬膜|蛛网膜|手术/.test(harmCue)
+              ? '重度'
+              : '中度'
+            : /伤|淤|青|肿/.test(harmCue)
+              ? '轻度'
+              : '无伤害';
     }
     if (category === 'medication-error') {
-      details.nccMerp = grade === 'I' ? (cues.get('I')?.text.includes('死亡') ? 'I' : 'G') : grade === 'II' ? 'E' : grade === 'IV' ? 'B' : 'C';
+      details.nccMerp =
+        grade === 'I'
+          ? cues.get('I')?.text.includes('死亡')
+            ? 'I'
+            : 'G'
+          : grade === 'II'
+            ? 'E'
+            : grade === 'IV'
+              ? 'B'
+              : 'C';
     }
     const rule = R.rules.find((r) => r.category === category);
     const summary = fill(rule?.summary ?? CATEGORY_LABELS[category], {
@@ -442,9 +542,11 @@ export function createDetector(options: DetectorOptions = {}): Detector {
   }
 
   function detect(input: DetectInput): AdverseEvent[] {
-    if (!input || typeof input !== 'object') throw new CdssError('CDSS_ERR_INVALID_REQUEST', 'detectEvents: pass { text } or { record }');
+    if (!input || typeof input !== 'object')
+      throw new CdssError('CDSS_ERR_INVALID_REQUEST', 'detectEvents: pass { text } or { record }');
     if ('text' in input) {
-      if (typeof input.text !== 'string') throw new CdssError('CDSS_ERR_INVALID_REQUEST', 'detectEvents: text must be a string');
+      if (typeof input.text !== 'string')
+        throw new CdssError('CDSS_ERR_INVALID_REQUEST', 'detectEvents: text must be a string');
       const found = detectText(input.text).map((c) => ({
         c,
         evidence: {
@@ -458,17 +560,23 @@ export function createDetector(options: DetectorOptions = {}): Detector {
       }));
       return merge(found, { patientKey: 'text' });
     }
-    if (!('record' in input)) throw new CdssError('CDSS_ERR_INVALID_REQUEST', 'detectEvents: pass { text } or { record }');
+    if (!('record' in input))
+      throw new CdssError('CDSS_ERR_INVALID_REQUEST', 'detectEvents: pass { text } or { record }');
     const parsed = recordSchema.safeParse(input.record);
     if (!parsed.success) {
-      throw new CdssError('CDSS_ERR_INVALID_RECORD', `detectEvents: invalid record: ${parsed.error.issues[0]?.message ?? ''}`);
+      throw new CdssError(
+        'CDSS_ERR_INVALID_RECORD',
+        `detectEvents: invalid record: ${parsed.error.issues[0]?.message ?? ''}`,
+      );
     }
     return detectRecord(parsed.data, input.annotations);
   }
 
   function detectRecord(record: PatientRecord, annotations?: Record<string, Annotation>): AdverseEvent[] {
     const found: { c: Candidate; evidence: EvidenceSpan; occurredAt?: string }[] = [];
-    const orderDrugs = record.medications.map((m) => m.drugName.replace(/(注射液|注射用|片|胶囊|缓释|控释|肠溶|颗粒|口服液|钠|钾)$/g, ''));
+    const orderDrugs = record.medications.map((m) =>
+      m.drugName.replace(/(注射液|注射用|片|胶囊|缓释|控释|肠溶|颗粒|口服液|钠|钾)$/g, ''),
+    );
     const extraDrugs = [...record.medications.map((m) => m.drugName), ...orderDrugs];
     for (const doc of record.documents) {
       const drugMentions = annotations?.[doc.id]?.mentions.filter((m) => m.type === 'drug') ?? [];
@@ -505,7 +613,11 @@ export function createDetector(options: DetectorOptions = {}): Detector {
         trigger: { text: a.substance, start: 0, end: 0 },
         status: 'present',
       };
-      found.push({ c, evidence: { source: 'allergy', text: c.sentence.text, ruleId: c.rule }, occurredAt: a.recordedTime });
+      found.push({
+        c,
+        evidence: { source: 'allergy', text: c.sentence.text, ruleId: c.rule },
+        occurredAt: a.recordedTime,
+      });
     }
     // A positive culture taken more than 48 h after admission: a hospital-acquired infection signal.
     for (const lab of record.labs) {
@@ -513,7 +625,13 @@ export function createDetector(options: DetectorOptions = {}): Detector {
       const v = String(lab.value);
       if (/阴性|无细菌生长|未检出|无菌生长|未生长|未见/.test(v) || !/阳性|检出|生长|菌/.test(v)) continue;
       if (toEpochMs(lab.time) - admission <= 48 * 3_600_000) continue;
-      const site = /血/.test(lab.item) ? '血流感染' : /尿/.test(lab.item) ? '尿路感染' : /痰|肺泡/.test(lab.item) ? '下呼吸道感染' : '医院感染';
+      const site = /血/.test(lab.item)
+        ? '血流感染'
+        : /尿/.test(lab.item)
+          ? '尿路感染'
+          : /痰|肺泡/.test(lab.item)
+            ? '下呼吸道感染'
+            : '医院感染';
       const c: Candidate = {
         category: 'hospital-acquired-infection',
         rule: 'ae.record.late-positive-culture@1',
@@ -526,10 +644,16 @@ export function createDetector(options: DetectorOptions = {}): Detector {
         trigger: { text: lab.item, start: 0, end: 0 },
         status: 'possible',
       };
-      found.push({ c, evidence: { source: 'lab', refId: lab.id, text: c.sentence.text, ruleId: c.rule }, occurredAt: lab.time });
+      found.push({
+        c,
+        evidence: { source: 'lab', refId: lab.id, text: c.sentence.text, ruleId: c.rule },
+        occurredAt: lab.time,
+      });
     }
     // A later operation in the same stay that re-explores, stops bleeding or repairs: unplanned reoperation signal.
-    const ops = record.procedures.filter((p) => p.time).sort((a, b) => toEpochMs(a.time!) - toEpochMs(b.time!));
+    const ops = record.procedures
+      .filter((p) => p.time)
+      .sort((a, b) => toEpochMs(a.time!) - toEpochMs(b.time!));
     for (let i = 1; i < ops.length; i++) {
       const p = ops[i]!;
       if (!/再次|二次|探查|止血|清创|修补|再手术|重新/.test(p.name)) continue;
@@ -545,7 +669,11 @@ export function createDetector(options: DetectorOptions = {}): Detector {
         trigger: { text: p.name, start: 0, end: 0 },
         status: 'present',
       };
-      found.push({ c, evidence: { source: 'procedure', text: c.sentence.text, ruleId: c.rule }, ...(p.time ? { occurredAt: p.time } : {}) });
+      found.push({
+        c,
+        evidence: { source: 'procedure', text: c.sentence.text, ruleId: c.rule },
+        ...(p.time ? { occurredAt: p.time } : {}),
+      });
     }
     return merge(found, {
       patientKey: record.patient.id,
@@ -581,7 +709,9 @@ export function createDetector(options: DetectorOptions = {}): Detector {
       let disc = discriminator(c);
       // A drug reaction without a named drug joins the one with a drug, when there is one.
       if (c.category === 'adverse-drug-reaction' && !disc) {
-        const named = [...byKey.values()].find((e) => e.category === 'adverse-drug-reaction' && e.details.drug);
+        const named = [...byKey.values()].find(
+          (e) => e.category === 'adverse-drug-reaction' && e.details.drug,
+        );
         if (named) disc = named.details.drug!;
       }
       const key = `${who.patientKey}:${c.category}:${disc}`;
@@ -615,12 +745,19 @@ export function createDetector(options: DetectorOptions = {}): Detector {
         const cur = (existing.details as Record<string, unknown>)[k];
         if (cur === undefined) (existing.details as Record<string, unknown>)[k] = v;
       }
-      if (c.details.stage && existing.details.stage && PRESSURE_STAGES.indexOf(c.details.stage) > PRESSURE_STAGES.indexOf(existing.details.stage)) {
+      if (
+        c.details.stage &&
+        existing.details.stage &&
+        PRESSURE_STAGES.indexOf(c.details.stage) > PRESSURE_STAGES.indexOf(existing.details.stage)
+      ) {
         existing.details.stage = c.details.stage;
         existing.summary = c.summary;
       }
       const moreSevere = GRADE_RANK[c.grade] < GRADE_RANK[existing.grade];
-      if (moreSevere || (c.gradeFromCue && existing.gradeReason.startsWith('未见') && c.grade !== existing.grade)) {
+      if (
+        moreSevere ||
+        (c.gradeFromCue && existing.gradeReason.startsWith('未见') && c.grade !== existing.grade)
+      ) {
         existing.grade = c.grade;
         existing.gradeReason = c.gradeReason;
       }
@@ -628,7 +765,8 @@ export function createDetector(options: DetectorOptions = {}): Detector {
         existing._status = 'present';
         existing.summary = c.summary;
       }
-      if (occurredAt && (!existing.occurredAt || toEpochMs(occurredAt) < toEpochMs(existing.occurredAt))) existing.occurredAt = occurredAt;
+      if (occurredAt && (!existing.occurredAt || toEpochMs(occurredAt) < toEpochMs(existing.occurredAt)))
+        existing.occurredAt = occurredAt;
     }
     return order.map((k) => {
       const { _status, ...event } = byKey.get(k)!;

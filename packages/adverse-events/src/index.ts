@@ -1,4 +1,27 @@
 export {
+  type Candidate,
+  createDetector,
+  type DetectInput,
+  type Detector,
+  type DetectorOptions,
+  detectEvents,
+  getDefaultDetector,
+  type TextOptions,
+} from './detect.js';
+export { parseReport } from './report.js';
+export {
+  type DetectionResources,
+  type EventRule,
+  eventRuleSchema,
+  loadDefaultResources,
+  parseResource,
+  RESOURCES_DIR,
+  type RulesFile,
+  rulesFileSchema,
+  type VocabularyFile,
+  vocabularyFileSchema,
+} from './resources.js';
+export {
   type AdverseEvent,
   CATEGORY_LABELS,
   type DraftEvent,
@@ -15,26 +38,3 @@ export {
   PRESSURE_STAGES,
   type PressureStage,
 } from './types.js';
-export {
-  type Candidate,
-  createDetector,
-  type DetectInput,
-  type Detector,
-  type DetectorOptions,
-  detectEvents,
-  getDefaultDetector,
-  type TextOptions,
-} from './detect.js';
-export {
-  type DetectionResources,
-  type EventRule,
-  eventRuleSchema,
-  loadDefaultResources,
-  parseResource,
-  RESOURCES_DIR,
-  type RulesFile,
-  rulesFileSchema,
-  type VocabularyFile,
-  vocabularyFileSchema,
-} from './resources.js';
-export { parseReport } from './report.js';

@@ -4,7 +4,8 @@ import { CATEGORY_LABELS, type DraftEvent, type EventCategory, GRADE_RANK } from
 
 const DATE_TIME_RE =
   /(\d{4})\s*[-年/.]\s*(\d{1,2})\s*[-月/.]\s*(\d{1,2})\s*日?(?:\s*(\d{1,2})\s*[:：时点]\s*(\d{1,2})?\s*分?)?/;
-const DEPARTMENT_RE = /([\u4e00-\u9fa5]{1,10}?(?:科|病区|病房|监护室|ICU|手术室))(?=[\s，,。；;：:]|\d|患者|病人|$)/;
+const DEPARTMENT_RE =
+  /([\u4e00-\u9fa5]{1,10}?(?:科|病区|病房|监护室|ICU|手术室))(?=[\s，,。；;：:]|\d|患者|病人|$)/;
 const BED_RE = /(\d{1,3})\s*(?:床|号床)/;
 
 function pad(n: string | undefined): string {
@@ -23,16 +24,21 @@ export function parseReport(text: string, detector: Detector = getDefaultDetecto
     });
   }
   if (text.length > 20_000) {
-    throw new CdssError('CDSS_ERR_INVALID_REQUEST', 'parseReport: the report is longer than 20000 characters', {
-      issues: [{ path: ['text'], message: 'too long' }],
-    });
+    throw new CdssError(
+      'CDSS_ERR_INVALID_REQUEST',
+      'parseReport: the report is longer than 20000 characters',
+      {
+        issues: [{ path: ['text'], message: 'too long' }],
+      },
+    );
   }
   // A report describes an event that happened: sections do not apply.
   const candidates = detector.detectText(text, { excludeSections: false });
   const byCategory = new Map<EventCategory, Candidate>();
   for (const c of candidates) {
     const cur = byCategory.get(c.category);
-    if (!cur || GRADE_RANK[c.grade] < GRADE_RANK[cur.grade]) byCategory.set(c.category, { ...c, details: { ...(cur?.details ?? {}), ...c.details } });
+    if (!cur || GRADE_RANK[c.grade] < GRADE_RANK[cur.grade])
+      byCategory.set(c.category, { ...c, details: { ...(cur?.details ?? {}), ...c.details } });
     else Object.assign(cur.details, { ...c.details, ...cur.details });
   }
   // The event the report is about: the first mentioned; others are alternatives.

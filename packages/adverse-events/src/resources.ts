@@ -107,12 +107,16 @@ function readJson(name: string): unknown {
   try {
     text = readFileSync(url, 'utf8');
   } catch (error) {
-    throw new CdssError('CDSS_ERR_IO', `Cannot read ${url.pathname}: ${(error as Error).message}`, { cause: error });
+    throw new CdssError('CDSS_ERR_IO', `Cannot read ${url.pathname}: ${(error as Error).message}`, {
+      cause: error,
+    });
   }
   try {
     return JSON.parse(text);
   } catch (error) {
-    throw new CdssError('CDSS_ERR_INVALID_DATA', `${name}: not valid JSON: ${(error as Error).message}`, { cause: error });
+    throw new CdssError('CDSS_ERR_INVALID_DATA', `${name}: not valid JSON: ${(error as Error).message}`, {
+      cause: error,
+    });
   }
 }
 

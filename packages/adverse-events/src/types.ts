@@ -44,13 +44,30 @@ export const GRADE_RANK: Record<Grade, number> = { I: 1, II: 2, III: 3, IV: 4 };
 export const PRESSURE_STAGES = ['1期', '2期', '3期', '4期', '不可分期', '深部组织损伤'] as const;
 export type PressureStage = (typeof PRESSURE_STAGES)[number];
 
-export const MEDICATION_ERROR_TYPES = ['wrong-drug', 'wrong-dose', 'wrong-patient', 'wrong-route', 'wrong-time', 'omission', 'other'] as const;
+export const MEDICATION_ERROR_TYPES = [
+  'wrong-drug',
+  'wrong-dose',
+  'wrong-patient',
+  'wrong-route',
+  'wrong-time',
+  'omission',
+  'other',
+] as const;
 export type MedicationErrorType = (typeof MEDICATION_ERROR_TYPES)[number];
 
 /** Where an event was seen: a span of text, or a structured field of the record. */
 export interface EvidenceSpan {
   /** 'text' for free text given directly; otherwise the record part. */
-  source: 'text' | 'document' | 'medication' | 'lab' | 'procedure' | 'allergy' | 'vital' | 'diagnosis' | 'encounter';
+  source:
+    | 'text'
+    | 'document'
+    | 'medication'
+    | 'lab'
+    | 'procedure'
+    | 'allergy'
+    | 'vital'
+    | 'diagnosis'
+    | 'encounter';
   /** Id of the document / order / lab in the record. */
   refId?: string;
   /** Offsets into the text (UTF-16, end exclusive) for text and document evidence. */

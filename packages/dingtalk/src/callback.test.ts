@@ -11,9 +11,14 @@ describe('DingTalk outgoing-robot callback', () => {
     const headers = { timestamp: String(now - 5_000), sign: computeSign(APP_SECRET, now - 5_000) };
     expect(() => verifyOutgoingRobotRequest({ headers, appSecret: APP_SECRET, now })).not.toThrow();
     expect(() => verifyOutgoingRobotRequest({ headers, appSecret: 'other', now })).toThrow(
-      expect.objectContaining({ code: 'CDSS_ERR_UNAUTHORIZED', message: expect.stringContaining('sign not match') }),
+      expect.objectContaining({
+        code: 'CDSS_ERR_UNAUTHORIZED',
+        message: expect.stringContaining('sign not match'),
+      }),
     );
-    expect(() => verifyOutgoingRobotRequest({ headers, appSecret: APP_SECRET, now: now + 3_700_000 })).toThrow(/invalid timestamp/);
+    expect(() =>
+      verifyOutgoingRobotRequest({ headers, appSecret: APP_SECRET, now: now + 3_700_000 }),
+    ).toThrow(/invalid timestamp/);
     expect(() => verifyOutgoingRobotRequest({ headers: {}, appSecret: APP_SECRET, now })).toThrow(/missing/);
   });
 
@@ -29,11 +34,17 @@ describe('DingTalk outgoing-robot callback', () => {
     });
     expect(msg.text.startsWith('2025-03-04')).toBe(true);
     expect(msg).toMatchObject({ msgId: 'm1', senderStaffId: 'staff9' });
-    const reply = draftReplyMessage(parseReport(msg.text), { confirmUrl: 'https://yijian.test/review/reports/new' });
+    const reply = draftReplyMessage(parseReport(msg.text), {
+      confirmUrl: 'https://yijian.test/review/reports/new',
+    });
     expect(reply.markdown.text).toContain('跌倒/坠床');
     expect(reply.markdown.text).toContain('Ⅱ级 不良后果事件');
     expect(reply.markdown.text).toContain('[确认并提交](https://yijian.test/review/reports/new)');
-    expect(() => parseOutgoingMessage({ msgtype: 'picture' })).toThrow(expect.objectContaining({ code: 'CDSS_ERR_INVALID_REQUEST' }));
-    expect(() => parseOutgoingMessage('x')).toThrow(expect.objectContaining({ code: 'CDSS_ERR_INVALID_REQUEST' }));
+    expect(() => parseOutgoingMessage({ msgtype: 'picture' })).toThrow(
+      expect.objectContaining({ code: 'CDSS_ERR_INVALID_REQUEST' }),
+    );
+    expect(() => parseOutgoingMessage('x')).toThrow(
+      expect.objectContaining({ code: 'CDSS_ERR_INVALID_REQUEST' }),
+    );
   });
 });

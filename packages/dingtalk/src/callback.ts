@@ -18,7 +18,12 @@ export function verifyOutgoingRobotRequest(input: {
     const v = input.headers[name] ?? input.headers[name.toLowerCase()];
     return Array.isArray(v) ? v[0] : v;
   };
-  const check = verifySign({ timestamp: h('timestamp'), sign: h('sign'), secret: input.appSecret, now: input.now ?? Date.now() });
+  const check = verifySign({
+    timestamp: h('timestamp'),
+    sign: h('sign'),
+    secret: input.appSecret,
+    now: input.now ?? Date.now(),
+  });
   if (!check.ok) throw new CdssError('CDSS_ERR_UNAUTHORIZED', `DingTalk callback rejected: ${check.reason}`);
 }
 
@@ -53,12 +58,17 @@ export interface OutgoingMessage {
 
 export function parseOutgoingMessage(body: unknown): OutgoingMessage {
   const r = outgoingMessageSchema.safeParse(body);
-  if (!r.success) throw fromZodIssues('CDSS_ERR_INVALID_REQUEST', 'Invalid DingTalk callback body', r.error.issues);
+  if (!r.success)
+    throw fromZodIssues('CDSS_ERR_INVALID_REQUEST', 'Invalid DingTalk callback body', r.error.issues);
   const m = r.data;
   if (m.msgtype !== 'text' || !m.text) {
-    throw new CdssError('CDSS_ERR_INVALID_REQUEST', `Invalid DingTalk callback body: msgtype ${m.msgtype} is not supported, send text`, {
-      issues: [{ path: ['msgtype'], message: 'only text messages can be parsed as reports' }],
-    });
+    throw new CdssError(
+      'CDSS_ERR_INVALID_REQUEST',
+      `Invalid DingTalk callback body: msgtype ${m.msgtype} is not supported, send text`,
+      {
+        issues: [{ path: ['msgtype'], message: 'only text messages can be parsed as reports' }],
+      },
+    );
   }
   const text = m.text.content.replace(/^\s*(@\S+\s*)+/, '').trim();
   return {

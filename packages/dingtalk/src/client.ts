@@ -37,7 +37,11 @@ export function createRobotClient(input: RobotConfigInput, options: { clock?: Cl
       try {
         body = await res.text();
       } catch (error) {
-        return { kind: 'transient', reason: `reading the answer failed: ${networkReason(error)}`, httpStatus: res.status };
+        return {
+          kind: 'transient',
+          reason: `reading the answer failed: ${networkReason(error)}`,
+          httpStatus: res.status,
+        };
       }
       if (res.status !== 200) return classifyHttpStatus(res.status);
       let json: { errcode?: unknown; errmsg?: unknown };
@@ -46,7 +50,8 @@ export function createRobotClient(input: RobotConfigInput, options: { clock?: Cl
       } catch {
         return { kind: 'transient', reason: 'answer is not JSON', httpStatus: 200 };
       }
-      if (typeof json.errcode !== 'number') return { kind: 'transient', reason: 'answer has no errcode', httpStatus: 200 };
+      if (typeof json.errcode !== 'number')
+        return { kind: 'transient', reason: 'answer has no errcode', httpStatus: 200 };
       return classifyErrcode(json.errcode, typeof json.errmsg === 'string' ? json.errmsg : '');
     },
   };

@@ -4,7 +4,10 @@ import { z } from 'zod';
 /** One custom robot (one group). Defaults live here and nowhere else. */
 export const robotConfigSchema = z.strictObject({
   /** Name used in the outbox and metrics. */
-  name: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/).default('default'),
+  name: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,64}$/)
+    .default('default'),
   /** `https://oapi.dingtalk.com/robot/send?access_token=…` */
   webhook: z
     .url()

@@ -3,7 +3,11 @@ import type { Clock } from './clock.js';
 import { createDispatcher } from './dispatcher.js';
 import { Outbox } from './outbox.js';
 import { syntheticEvent } from './scenario.js';
-import { type DingTalkTestServer, type DingTalkTestServerOptions, startDingTalkTestServer } from './test-server.js';
+import {
+  type DingTalkTestServer,
+  type DingTalkTestServerOptions,
+  startDingTalkTestServer,
+} from './test-server.js';
 
 const SECRET = 'SECtest-secret';
 
@@ -25,16 +29,34 @@ afterEach(async () => {
   for (const x of open.splice(0)) await x.close();
 });
 
-async function setup(serverOptions: Partial<DingTalkTestServerOptions> = {}, robot: Record<string, unknown> = {}, config = {}) {
+async function setup(
+  serverOptions: Partial<DingTalkTestServerOptions> = {},
+  robot: Record<string, unknown> = {},
+  config = {},
+) {
   const clock = manualClock();
-  const server: DingTalkTestServer = await startDingTalkTestServer({ accessToken: 'tok', secret: SECRET, clock, ...serverOptions });
+  const server: DingTalkTestServer = await startDingTalkTestServer({
+    accessToken: 'tok',
+    secret: SECRET,
+    clock,
+    ...serverOptions,
+  });
   const outbox = new Outbox({ path: ':memory:', clock });
   open.push(server, outbox);
   const dispatcher = createDispatcher({
     outbox,
     clock,
     random: () => 0.5,
-    robots: [{ name: 'quality', webhook: server.webhook, secret: SECRET, reviewBaseUrl: 'https://yijian.test', timeoutMs: 300, ...robot }],
+    robots: [
+      {
+        name: 'quality',
+        webhook: server.webhook,
+        secret: SECRET,
+        reviewBaseUrl: 'https://yijian.test',
+        timeoutMs: 300,
+        ...robot,
+      },
+    ],
     config: { baseDelayMs: 1_000, maxDelayMs: 8_000, maxAttempts: 3, ...config },
   });
   return { clock, server, outbox, dispatcher };
@@ -129,7 +151,10 @@ describe('dispatcher against the loopback DingTalk server', () => {
   });
 
   it('includes the keyword a robot requires', async () => {
-    const { server, outbox, dispatcher } = await setup({ keyword: '不良事件' }, { keyword: '不良事件', format: 'actionCard' });
+    const { server, outbox, dispatcher } = await setup(
+      { keyword: '不良事件' },
+      { keyword: '不良事件', format: 'actionCard' },
+    );
     outbox.enqueue(syntheticEvent(7), { robots: ['quality'] });
     await dispatcher.tick();
     expect(server.received[0]!.body.msgtype).toBe('actionCard');
@@ -148,7 +173,8 @@ describe('dispatcher against the loopback DingTalk server', () => {
     d.start();
     outbox.enqueue(syntheticEvent(8), { robots: ['default'] });
     d.wake();
-    for (let i = 0; i < 100 && outbox.counts().delivered < 1; i++) await new Promise((r) => setTimeout(r, 20));
+    for (let i = 0; i < 100 && outbox.counts().delivered < 1; i++)
+      await new Promise((r) => setTimeout(r, 20));
     await d.stop();
     expect(outbox.counts().delivered).toBe(1);
   });
@@ -156,11 +182,16 @@ describe('dispatcher against the loopback DingTalk server', () => {
   it('rejects bad configuration with a coded error', async () => {
     const outbox = new Outbox({ path: ':memory:' });
     open.push(outbox);
-    expect(() => createDispatcher({ outbox, robots: [{ webhook: 'https://x/robot/send', reviewBaseUrl: 'https://y' }] })).toThrow(
-      expect.objectContaining({ code: 'CDSS_ERR_INVALID_CONFIG' }),
-    );
     expect(() =>
-      createDispatcher({ outbox, robots: [{ webhook: 'https://x/robot/send?access_token=a', reviewBaseUrl: 'https://y', maxPerMinute: 30 }] }),
+      createDispatcher({ outbox, robots: [{ webhook: 'https://x/robot/send', reviewBaseUrl: 'https://y' }] }),
+    ).toThrow(expect.objectContaining({ code: 'CDSS_ERR_INVALID_CONFIG' }));
+    expect(() =>
+      createDispatcher({
+        outbox,
+        robots: [
+          { webhook: 'https://x/robot/send?access_token=a', reviewBaseUrl: 'https://y', maxPerMinute: 30 },
+        ],
+      }),
     ).toThrow(/maxPerMinute/);
   });
 });

@@ -1,6 +1,12 @@
-import { type Clock, systemClock } from './clock.js';
 import { createRobotClient, type RobotClient } from './client.js';
-import { type DispatcherConfig, type DispatcherConfigInput, dispatcherConfigSchema, parseConfig, type RobotConfigInput } from './config.js';
+import { type Clock, systemClock } from './clock.js';
+import {
+  type DispatcherConfig,
+  type DispatcherConfigInput,
+  dispatcherConfigSchema,
+  parseConfig,
+  type RobotConfigInput,
+} from './config.js';
 import type { DeliveryOutcome } from './errcodes.js';
 import { SlidingWindowLimiter } from './limiter.js';
 import { buildDigestMessage, buildEventMessage } from './message.js';
@@ -104,13 +110,20 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     const dueCount = outbox.dueCount(robot, now);
     if (dueCount === 0) {
       const next = outbox.nextDueAt(robot);
-      return { sent: false, waitMs: next === undefined ? config.pollIntervalMs : Math.min(config.pollIntervalMs, Math.max(1, next - now)) };
+      return {
+        sent: false,
+        waitMs:
+          next === undefined
+            ? config.pollIntervalMs
+            : Math.min(config.pollIntervalMs, Math.max(1, next - now)),
+      };
     }
     const limiter = limiterFor(client);
     const available = limiter.available(now);
     if (available === 0) return { sent: false, waitMs: Math.max(1, limiter.nextAllowedAt(now) - now) };
     // Over budget: merge so the backlog fits in the requests this window still allows.
-    const perMessage = dueCount <= available ? 1 : Math.min(config.maxEventsPerMessage, Math.ceil(dueCount / available));
+    const perMessage =
+      dueCount <= available ? 1 : Math.min(config.maxEventsPerMessage, Math.ceil(dueCount / available));
     const jobs = outbox.due(robot, now, perMessage);
     const notices = jobs.map((j) => j.notice);
     const opts = {
@@ -120,7 +133,8 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       mentionUserIds: client.config.mentionUserIds,
       ...(client.config.keyword ? { keyword: client.config.keyword } : {}),
     };
-    const message = notices.length === 1 ? buildEventMessage(notices[0]!, opts) : buildDigestMessage(notices, opts);
+    const message =
+      notices.length === 1 ? buildEventMessage(notices[0]!, opts) : buildDigestMessage(notices, opts);
     const sendId = outbox.beginSend(
       robot,
       jobs.map((j) => j.id),
@@ -136,11 +150,17 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     messages[outcome.kind] += 1;
     if (jobs.length > 1) merged += 1;
     const dead: string[] = [];
-    outbox.finishSend(sendId, { outcome: outcome.kind, sentAt, ...(outcome.kind !== 'delivered' ? { reason: outcome.reason } : {}) }, done, (job) => {
-      const isDead = outcome.kind === 'permanent' || job.attempts >= config.maxAttempts;
-      const retryAt = outcome.kind === 'throttled' ? done + config.throttlePauseMs : done + backoff(job.attempts);
-      return { dead: isDead, retryAt };
-    });
+    outbox.finishSend(
+      sendId,
+      { outcome: outcome.kind, sentAt, ...(outcome.kind !== 'delivered' ? { reason: outcome.reason } : {}) },
+      done,
+      (job) => {
+        const isDead = outcome.kind === 'permanent' || job.attempts >= config.maxAttempts;
+        const retryAt =
+          outcome.kind === 'throttled' ? done + config.throttlePauseMs : done + backoff(job.attempts);
+        return { dead: isDead, retryAt };
+      },
+    );
     if (outcome.kind !== 'delivered') {
       for (const k of keys) if (outbox.job(k)?.status === 'dead') dead.push(k);
     }

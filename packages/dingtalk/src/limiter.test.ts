@@ -40,7 +40,11 @@ describe('SlidingWindowLimiter', () => {
   });
 
   it('is seeded from the send history, so a restart keeps the budget', () => {
-    const l = new SlidingWindowLimiter({ max: 20, windowMs: 60_000, history: Array.from({ length: 25 }, (_, i) => 1_000 + i) });
+    const l = new SlidingWindowLimiter({
+      max: 20,
+      windowMs: 60_000,
+      history: Array.from({ length: 25 }, (_, i) => 1_000 + i),
+    });
     expect(l.available(30_000)).toBe(0);
     expect(l.nextAllowedAt(30_000)).toBe(61_005);
   });

@@ -19,7 +19,8 @@ export class SlidingWindowLimiter {
   private sends: number[];
 
   constructor(options: SlidingWindowLimiterOptions) {
-    if (!(options.max >= 1) || !(options.windowMs > 0)) throw new RangeError('max >= 1 and windowMs > 0 required');
+    if (!(options.max >= 1) || !(options.windowMs > 0))
+      throw new RangeError('max >= 1 and windowMs > 0 required');
     this.max = options.max;
     this.windowMs = options.windowMs;
     this.marginMs = options.marginMs ?? 0;

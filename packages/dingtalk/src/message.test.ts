@@ -1,6 +1,14 @@
 import type { AdverseEvent } from '@yijian/adverse-events';
 import { describe, expect, it } from 'vitest';
-import { buildDigestMessage, buildEventMessage, type EventNotice, extractKeys, noticeFromEvent, redact, reviewLink } from './message.js';
+import {
+  buildDigestMessage,
+  buildEventMessage,
+  type EventNotice,
+  extractKeys,
+  noticeFromEvent,
+  redact,
+  reviewLink,
+} from './message.js';
 
 const event: AdverseEvent = {
   id: 'ae-1',
@@ -30,7 +38,11 @@ const event: AdverseEvent = {
   occurredAt: '2025-09-18 02:15',
   origin: 'detected',
 };
-const options = { reviewBaseUrl: 'https://yijian.example/', mentionMobiles: ['13800000000'], mentionUserIds: ['qm01'] };
+const options = {
+  reviewBaseUrl: 'https://yijian.example/',
+  mentionMobiles: ['13800000000'],
+  mentionUserIds: ['qm01'],
+};
 
 describe('messages', () => {
   it('redacts names, ID numbers, phones and record numbers', () => {
@@ -58,8 +70,15 @@ describe('messages', () => {
   });
 
   it('builds an actionCard with the record link as its button', () => {
-    const msg = buildEventMessage(noticeFromEvent(event), { ...options, format: 'actionCard', keyword: '不良事件' });
-    expect(msg).toMatchObject({ msgtype: 'actionCard', actionCard: { singleTitle: '查看病历', singleURL: 'https://yijian.example/review/records/rec%2F1' } });
+    const msg = buildEventMessage(noticeFromEvent(event), {
+      ...options,
+      format: 'actionCard',
+      keyword: '不良事件',
+    });
+    expect(msg).toMatchObject({
+      msgtype: 'actionCard',
+      actionCard: { singleTitle: '查看病历', singleURL: 'https://yijian.example/review/records/rec%2F1' },
+    });
     expect(reviewLink('https://h/', undefined)).toBe('https://h/review');
   });
 

@@ -44,7 +44,12 @@ export type RobotMessage =
       actionCard: { title: string; text: string; singleTitle: string; singleURL: string };
     };
 
-const GRADE_TEXT: Record<Grade, string> = { I: 'Ⅰ级 警告事件', II: 'Ⅱ级 不良后果事件', III: 'Ⅲ级 未造成后果事件', IV: 'Ⅳ级 隐患事件' };
+const GRADE_TEXT: Record<Grade, string> = {
+  I: 'Ⅰ级 警告事件',
+  II: 'Ⅱ级 不良后果事件',
+  III: 'Ⅲ级 未造成后果事件',
+  IV: 'Ⅳ级 隐患事件',
+};
 const GRADE_SHORT: Record<Grade, string> = { I: 'Ⅰ级', II: 'Ⅱ级', III: 'Ⅲ级', IV: 'Ⅳ级' };
 const GRADE_COLOR: Record<Grade, string> = { I: '#d0021b', II: '#f5a623', III: '#4a90e2', IV: '#7ed321' };
 
@@ -93,7 +98,10 @@ export function noticeFromEvent(
   const ev = event.evidence.find((e) => e.source === 'document' || e.source === 'text') ?? event.evidence[0];
   let excerpt: string | undefined;
   if (ev) {
-    const focus = ev.trigger && ev.start !== undefined ? { start: ev.trigger.start - ev.start, end: ev.trigger.end - ev.start } : undefined;
+    const focus =
+      ev.trigger && ev.start !== undefined
+        ? { start: ev.trigger.start - ev.start, end: ev.trigger.end - ev.start }
+        : undefined;
     excerpt = clip(redact(ev.text, names), options.excerptChars ?? 60, focus);
   }
   return {
@@ -140,12 +148,19 @@ function noticeLines(n: EventNotice): string[] {
 function finish(title: string, body: string, link: string, options: MessageOptions): RobotMessage {
   const keyword = options.keyword && !body.includes(options.keyword) ? `\n\n${options.keyword}` : '';
   if (options.format === 'actionCard') {
-    return { msgtype: 'actionCard', actionCard: { title, text: `${body}${keyword}`, singleTitle: '查看病历', singleURL: link } };
+    return {
+      msgtype: 'actionCard',
+      actionCard: { title, text: `${body}${keyword}`, singleTitle: '查看病历', singleURL: link },
+    };
   }
   return {
     msgtype: 'markdown',
     markdown: { title, text: `${body}\n\n[查看病历](${link})${keyword}${mentionLine(options)}` },
-    at: { atMobiles: [...(options.mentionMobiles ?? [])], atUserIds: [...(options.mentionUserIds ?? [])], isAtAll: false },
+    at: {
+      atMobiles: [...(options.mentionMobiles ?? [])],
+      atUserIds: [...(options.mentionUserIds ?? [])],
+      isAtAll: false,
+    },
   };
 }
 
@@ -174,7 +189,13 @@ export function buildDigestMessage(notices: readonly EventNotice[], options: Mes
     return `${i + 1}. <font color=${GRADE_COLOR[n.grade]}>${GRADE_SHORT[n.grade]}</font> ${plain(n.label)}${where ? `（${plain(where)}）` : ''}：${plain(n.summary)} [查看](${reviewLink(options.reviewBaseUrl, n.recordId)}) 编号：${n.key}`;
   });
   const title = `不良事件汇总 ${notices.length} 件`;
-  const body = [`#### 医疗安全（不良）事件汇总（${notices.length} 件）`, '', `> ${counts}`, '', ...items].join('\n');
+  const body = [
+    `#### 医疗安全（不良）事件汇总（${notices.length} 件）`,
+    '',
+    `> ${counts}`,
+    '',
+    ...items,
+  ].join('\n');
   return finish(title, body, reviewLink(options.reviewBaseUrl, undefined), options);
 }
 

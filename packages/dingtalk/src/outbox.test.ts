@@ -34,7 +34,9 @@ describe('Outbox', () => {
 
   it('writes the event and its jobs in one transaction: a failing job insert leaves no event', () => {
     const box = new Outbox({ path: join(dir, 'o.db') });
-    box.db.exec(`CREATE TRIGGER no_broken BEFORE INSERT ON ae_jobs WHEN NEW.robot = 'broken' BEGIN SELECT RAISE(ABORT, 'robot broken'); END`);
+    box.db.exec(
+      `CREATE TRIGGER no_broken BEFORE INSERT ON ae_jobs WHEN NEW.robot = 'broken' BEGIN SELECT RAISE(ABORT, 'robot broken'); END`,
+    );
     expect(() => box.enqueue(syntheticEvent(2), { robots: ['quality', 'broken'] })).toThrow(/robot broken/);
     expect(box.event('ae-00002')).toBeUndefined();
     expect(box.counts()).toMatchObject({ events: 0, pending: 0 });
@@ -62,7 +64,10 @@ describe('Outbox', () => {
     box.enqueue(syntheticEvent(4), { robots: ['quality'] });
     const job = box.due('quality', Date.now(), 10)[0]!;
     const send = box.beginSend('quality', [job.id], 1000);
-    box.finishSend(send, { outcome: 'permanent', reason: 'errcode 400101' }, 1001, () => ({ dead: true, retryAt: 0 }));
+    box.finishSend(send, { outcome: 'permanent', reason: 'errcode 400101' }, 1001, () => ({
+      dead: true,
+      retryAt: 0,
+    }));
     expect(box.counts()).toMatchObject({ dead: 1, pending: 0 });
     expect(box.jobs({ status: 'dead' })[0]!.lastError).toBe('permanent: errcode 400101');
     expect(box.requeueDead()).toBe(1);
@@ -72,6 +77,8 @@ describe('Outbox', () => {
   });
 
   it('refuses a file it cannot open with a coded error', () => {
-    expect(() => new Outbox({ path: join(dir, 'missing', 'deeper', 'o.db') })).toThrow(expect.objectContaining({ code: 'CDSS_ERR_IO' }));
+    expect(() => new Outbox({ path: join(dir, 'missing', 'deeper', 'o.db') })).toThrow(
+      expect.objectContaining({ code: 'CDSS_ERR_IO' }),
+    );
   });
 });

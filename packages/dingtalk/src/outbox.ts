@@ -146,9 +146,13 @@ export class Outbox {
       this.db.pragma('foreign_keys = ON');
       this.db.exec(SCHEMA);
     } catch (error) {
-      throw new CdssError('CDSS_ERR_IO', `Cannot open the adverse-event outbox ${options.path}: ${(error as Error).message}`, {
-        cause: error,
-      });
+      throw new CdssError(
+        'CDSS_ERR_IO',
+        `Cannot open the adverse-event outbox ${options.path}: ${(error as Error).message}`,
+        {
+          cause: error,
+        },
+      );
     }
   }
 
@@ -161,7 +165,10 @@ export class Outbox {
    * Store an event and one delivery job per robot, atomically. Enqueueing the same event id again
    * adds nothing (the event is de-duplicated; its jobs keep their state).
    */
-  enqueue(event: AdverseEvent, options: { robots: readonly string[]; patientNames?: readonly string[] }): EnqueueResult {
+  enqueue(
+    event: AdverseEvent,
+    options: { robots: readonly string[]; patientNames?: readonly string[] },
+  ): EnqueueResult {
     const now = this.clock.now();
     const insertEvent = this.db.prepare(
       'INSERT OR IGNORE INTO ae_events (id, category, grade, record_id, payload, created_at) VALUES (?, ?, ?, ?, ?, ?)',
@@ -171,10 +178,20 @@ export class Outbox {
        VALUES (?, ?, ?, ?, 'pending', 0, ?, ?, ?)`,
     );
     const tx = this.db.transaction((): EnqueueResult => {
-      const e = insertEvent.run(event.id, event.category, event.grade, event.recordId ?? null, JSON.stringify(event), now);
+      const e = insertEvent.run(
+        event.id,
+        event.category,
+        event.grade,
+        event.recordId ?? null,
+        JSON.stringify(event),
+        now,
+      );
       const jobs = options.robots.map((robot) => {
         const key = idempotencyKey(event.id, robot);
-        const notice = noticeFromEvent(event, { key, ...(options.patientNames ? { patientNames: options.patientNames } : {}) });
+        const notice = noticeFromEvent(event, {
+          key,
+          ...(options.patientNames ? { patientNames: options.patientNames } : {}),
+        });
         const r = insertJob.run(event.id, robot, key, JSON.stringify(notice), now, now, now);
         return { robot, key, created: r.changes === 1 };
       });
@@ -197,7 +214,9 @@ export class Outbox {
         )
         .run(now, now);
       this.db
-        .prepare(`UPDATE ae_sends SET outcome = 'unknown', reason = 'interrupted (crash)', finished_at = ? WHERE finished_at IS NULL`)
+        .prepare(
+          `UPDATE ae_sends SET outcome = 'unknown', reason = 'interrupted (crash)', finished_at = ? WHERE finished_at IS NULL`,
+        )
         .run(now);
       return r.changes;
     });
@@ -216,7 +235,9 @@ export class Outbox {
 
   dueCount(robot: string, now: number): number {
     const r = this.db
-      .prepare(`SELECT COUNT(*) AS n FROM ae_jobs WHERE robot = ? AND status = 'pending' AND next_attempt_at <= ?`)
+      .prepare(
+        `SELECT COUNT(*) AS n FROM ae_jobs WHERE robot = ? AND status = 'pending' AND next_attempt_at <= ?`,
+      )
       .get(robot, now) as { n: number };
     return r.n;
   }
@@ -232,13 +253,16 @@ export class Outbox {
   /** Record a send and move its jobs to `sending`, in one transaction, before the request goes out. */
   beginSend(robot: string, jobIds: readonly number[], now: number): number {
     const tx = this.db.transaction(() => {
-      const send = this.db.prepare('INSERT INTO ae_sends (robot, at, job_count) VALUES (?, ?, ?)').run(robot, now, jobIds.length);
+      const send = this.db
+        .prepare('INSERT INTO ae_sends (robot, at, job_count) VALUES (?, ?, ?)')
+        .run(robot, now, jobIds.length);
       const sendId = Number(send.lastInsertRowid);
       const upd = this.db.prepare(
         `UPDATE ae_jobs SET status = 'sending', attempts = attempts + 1, send_id = ?, updated_at = ? WHERE id = ? AND status = 'pending'`,
       );
       for (const id of jobIds) {
-        if (upd.run(sendId, now, id).changes !== 1) throw new CdssError('CDSS_ERR_INTERNAL', `outbox job ${id} is not pending`);
+        if (upd.run(sendId, now, id).changes !== 1)
+          throw new CdssError('CDSS_ERR_INTERNAL', `outbox job ${id} is not pending`);
       }
       return sendId;
     });
@@ -251,7 +275,11 @@ export class Outbox {
    */
   finishSend(
     sendId: number,
-    result: { outcome: 'delivered' | 'transient' | 'throttled' | 'permanent'; reason?: string; sentAt?: number },
+    result: {
+      outcome: 'delivered' | 'transient' | 'throttled' | 'permanent';
+      reason?: string;
+      sentAt?: number;
+    },
     now: number,
     retry: (job: { attempts: number }) => { dead: boolean; retryAt: number },
   ): void {
@@ -259,7 +287,9 @@ export class Outbox {
       this.db
         .prepare('UPDATE ae_sends SET outcome = ?, reason = ?, finished_at = ?, at = MAX(at, ?) WHERE id = ?')
         .run(result.outcome, result.reason ?? null, now, result.sentAt ?? 0, sendId);
-      const jobs = this.db.prepare(`SELECT id, attempts FROM ae_jobs WHERE send_id = ? AND status = 'sending'`).all(sendId) as {
+      const jobs = this.db
+        .prepare(`SELECT id, attempts FROM ae_jobs WHERE send_id = ? AND status = 'sending'`)
+        .all(sendId) as {
         id: number;
         attempts: number;
       }[];
@@ -271,10 +301,18 @@ export class Outbox {
           .run(now, now, sendId);
         return;
       }
-      const upd = this.db.prepare('UPDATE ae_jobs SET status = ?, next_attempt_at = ?, last_error = ?, updated_at = ? WHERE id = ?');
+      const upd = this.db.prepare(
+        'UPDATE ae_jobs SET status = ?, next_attempt_at = ?, last_error = ?, updated_at = ? WHERE id = ?',
+      );
       for (const job of jobs) {
         const d = retry(job);
-        upd.run(d.dead ? 'dead' : 'pending', d.retryAt, `${result.outcome}: ${result.reason ?? ''}`, now, job.id);
+        upd.run(
+          d.dead ? 'dead' : 'pending',
+          d.retryAt,
+          `${result.outcome}: ${result.reason ?? ''}`,
+          now,
+          job.id,
+        );
       }
     });
     tx.immediate();
@@ -282,13 +320,17 @@ export class Outbox {
 
   /** Send times of a robot since `since` (seeds the rate limiter after a restart). */
   sendTimes(robot: string, since: number): number[] {
-    return (this.db.prepare('SELECT at FROM ae_sends WHERE robot = ? AND at > ? ORDER BY at').all(robot, since) as { at: number }[]).map(
-      (r) => r.at,
-    );
+    return (
+      this.db.prepare('SELECT at FROM ae_sends WHERE robot = ? AND at > ? ORDER BY at').all(robot, since) as {
+        at: number;
+      }[]
+    ).map((r) => r.at);
   }
 
   pausedUntil(robot: string): number {
-    const r = this.db.prepare('SELECT paused_until FROM ae_robot_state WHERE robot = ?').get(robot) as { paused_until: number } | undefined;
+    const r = this.db.prepare('SELECT paused_until FROM ae_robot_state WHERE robot = ?').get(robot) as
+      | { paused_until: number }
+      | undefined;
     return r?.paused_until ?? 0;
   }
 
@@ -303,10 +345,12 @@ export class Outbox {
   /** Numbers for metrics (Prometheus gauges/counters) and the API. */
   counts(): OutboxCounts {
     const byStatus = Object.fromEntries(
-      (this.db.prepare('SELECT status, COUNT(*) AS n FROM ae_jobs GROUP BY status').all() as { status: string; n: number }[]).map((r) => [
-        r.status,
-        r.n,
-      ]),
+      (
+        this.db.prepare('SELECT status, COUNT(*) AS n FROM ae_jobs GROUP BY status').all() as {
+          status: string;
+          n: number;
+        }[]
+      ).map((r) => [r.status, r.n]),
     );
     const one = (sql: string) => (this.db.prepare(sql).get() as { n: number | null }).n ?? 0;
     return {
@@ -321,7 +365,9 @@ export class Outbox {
   }
 
   job(key: string): OutboxJob | undefined {
-    const r = this.db.prepare('SELECT * FROM ae_jobs WHERE idempotency_key = ?').get(key) as JobRow | undefined;
+    const r = this.db.prepare('SELECT * FROM ae_jobs WHERE idempotency_key = ?').get(key) as
+      | JobRow
+      | undefined;
     return r ? toJob(r) : undefined;
   }
 
@@ -342,7 +388,9 @@ export class Outbox {
 
   /** The stored event. */
   event(id: string): AdverseEvent | undefined {
-    const r = this.db.prepare('SELECT payload FROM ae_events WHERE id = ?').get(id) as { payload: string } | undefined;
+    const r = this.db.prepare('SELECT payload FROM ae_events WHERE id = ?').get(id) as
+      | { payload: string }
+      | undefined;
     return r ? (JSON.parse(r.payload) as AdverseEvent) : undefined;
   }
 

@@ -115,7 +115,12 @@ export async function runDeliveryScenario(options: DeliveryScenarioOptions): Pro
     mentionMobiles: ['13800000000'],
     timeoutMs: options.requestTimeoutMs ?? 2_000,
   };
-  const dispatcher: DispatcherConfigInput = { pollIntervalMs: 1_000, safetyMarginMs: 6_000, maxAttempts: 50, ...options.dispatcher };
+  const dispatcher: DispatcherConfigInput = {
+    pollIntervalMs: 1_000,
+    safetyMarginMs: 6_000,
+    maxAttempts: 50,
+    ...options.dispatcher,
+  };
   const outbox = new Outbox({ path: dbPath, clock });
   const isTs = import.meta.url.endsWith('.ts');
   const entry = fileURLToPath(new URL(`./dispatcher-process.${isTs ? 'ts' : 'js'}`, import.meta.url));
@@ -126,8 +131,17 @@ export async function runDeliveryScenario(options: DeliveryScenarioOptions): Pro
 
   const spawnChild = () => {
     generation += 1;
-    const cfg = JSON.stringify({ dbPath, robots: [robot], dispatcher, clock: { speed: options.speed, realStart }, seed: generation });
-    const c = spawn(process.execPath, [...(isTs ? ['--import', 'tsx'] : []), entry, cfg], { cwd: pkgDir, stdio: ['ignore', 'pipe', 'inherit'] });
+    const cfg = JSON.stringify({
+      dbPath,
+      robots: [robot],
+      dispatcher,
+      clock: { speed: options.speed, realStart },
+      seed: generation,
+    });
+    const c = spawn(process.execPath, [...(isTs ? ['--import', 'tsx'] : []), entry, cfg], {
+      cwd: pkgDir,
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     c.stdout?.resume();
     child = c;
     return c;
@@ -144,13 +158,16 @@ export async function runDeliveryScenario(options: DeliveryScenarioOptions): Pro
     for (let i = 0; i < firstBatch; i++) outbox.enqueue(syntheticEvent(i), { robots: ['quality'] });
     let enqueued = firstBatch;
     spawnChild();
-    const killAt = Array.from({ length: options.kills }, (_, k) => Math.floor(((k + 1) * total) / (options.kills + 1)));
+    const killAt = Array.from({ length: options.kills }, (_, k) =>
+      Math.floor(((k + 1) * total) / (options.kills + 1)),
+    );
     const deadline = started + (options.timeoutMs ?? 600_000);
     let pendingKill = false;
     while (Date.now() < deadline) {
       if (enqueued < total) {
         const n = Math.min(total - enqueued, Math.ceil(total / 20));
-        for (let i = enqueued; i < enqueued + n; i++) outbox.enqueue(syntheticEvent(i), { robots: ['quality'] });
+        for (let i = enqueued; i < enqueued + n; i++)
+          outbox.enqueue(syntheticEvent(i), { robots: ['quality'] });
         enqueued += n;
       }
       const deliveredKeys = server.deliveredKeys().size;
@@ -181,19 +198,43 @@ export async function runDeliveryScenario(options: DeliveryScenarioOptions): Pro
     const delivered = server.deliveredKeys();
     const duplicates = [...delivered].filter(([, n]) => n > 1).map(([k]) => k);
     const recovered = new Set(jobs.filter((j) => j.inFlightRecoveries > 0).map((j) => j.key));
-    const sends = outbox.db.prepare('SELECT COUNT(*) AS n FROM ae_sends WHERE job_count > 1').get() as { n: number };
+    const sends = outbox.db.prepare('SELECT COUNT(*) AS n FROM ae_sends WHERE job_count > 1').get() as {
+      n: number;
+    };
     if (process.env.YIJIAN_AE_DEBUG) {
       for (const j of jobs.filter((x) => !delivered.has(x.key)).slice(0, 3)) {
-        console.error(JSON.stringify(j), JSON.stringify(outbox.db.prepare('SELECT * FROM ae_sends WHERE id = (SELECT send_id FROM ae_jobs WHERE id = ?)').get(j.id)));
+        console.error(
+          JSON.stringify(j),
+          JSON.stringify(
+            outbox.db
+              .prepare('SELECT * FROM ae_sends WHERE id = (SELECT send_id FROM ae_jobs WHERE id = ?)')
+              .get(j.id),
+          ),
+        );
       }
       console.error(JSON.stringify(server.rejected.slice(0, 5)), server.received.length);
-      const sends = (outbox.db.prepare('SELECT at, outcome FROM ae_sends ORDER BY at').all() as { at: number; outcome: string }[]);
+      const sends = outbox.db.prepare('SELECT at, outcome FROM ae_sends ORDER BY at').all() as {
+        at: number;
+        outcome: string;
+      }[];
       console.error('sends', sends.length, 'arrivals', server.arrivals.length);
       const a = server.arrivals;
       for (let i = 0; i + 20 < a.length; i++) {
         if (a[i + 20]! - a[i]! < 60_000) {
-          console.error('violation window', a.slice(i, i + 21).map((t) => t - virtualStart).join(','));
-          console.error('client sends   ', sends.filter((x) => x.at >= a[i]! - 70_000 && x.at <= a[i + 20]! + 5_000).map((x) => `${x.at - virtualStart}:${x.outcome}`).join(','));
+          console.error(
+            'violation window',
+            a
+              .slice(i, i + 21)
+              .map((t) => t - virtualStart)
+              .join(','),
+          );
+          console.error(
+            'client sends   ',
+            sends
+              .filter((x) => x.at >= a[i]! - 70_000 && x.at <= a[i + 20]! + 5_000)
+              .map((x) => `${x.at - virtualStart}:${x.outcome}`)
+              .join(','),
+          );
           break;
         }
       }

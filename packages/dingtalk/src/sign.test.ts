@@ -14,19 +14,38 @@ describe('加签', () => {
     expect(url.searchParams.get('access_token')).toBe('T');
     expect(url.searchParams.get('timestamp')).toBe(String(ts));
     expect(url.searchParams.get('sign')).toBe(expected);
-    expect(signedWebhookUrl('https://x/robot/send?access_token=T', SECRET, ts)).toContain(`sign=${encodeURIComponent(expected)}`);
-    expect(signedWebhookUrl('https://x/robot/send?access_token=T', undefined, ts)).toBe('https://x/robot/send?access_token=T');
+    expect(signedWebhookUrl('https://x/robot/send?access_token=T', SECRET, ts)).toContain(
+      `sign=${encodeURIComponent(expected)}`,
+    );
+    expect(signedWebhookUrl('https://x/robot/send?access_token=T', undefined, ts)).toBe(
+      'https://x/robot/send?access_token=T',
+    );
   });
 
   it('verifies signatures: ok, wrong, stale (more than 1 h), missing', () => {
     const ts = 1_700_000_000_000;
     const sign = computeSign(SECRET, ts);
     expect(verifySign({ timestamp: String(ts), sign, secret: SECRET, now: ts + 1000 })).toEqual({ ok: true });
-    expect(verifySign({ timestamp: ts, sign, secret: 'SECother', now: ts })).toEqual({ ok: false, reason: 'sign not match' });
-    expect(verifySign({ timestamp: ts, sign, secret: SECRET, now: ts + 3_600_001 })).toEqual({ ok: false, reason: 'invalid timestamp' });
-    expect(verifySign({ timestamp: 'abc', sign, secret: SECRET, now: ts })).toEqual({ ok: false, reason: 'invalid timestamp' });
-    expect(verifySign({ timestamp: undefined, sign, secret: SECRET, now: ts })).toEqual({ ok: false, reason: 'missing' });
-    expect(verifySign({ timestamp: ts, sign: `${sign}x`, secret: SECRET, now: ts })).toEqual({ ok: false, reason: 'sign not match' });
+    expect(verifySign({ timestamp: ts, sign, secret: 'SECother', now: ts })).toEqual({
+      ok: false,
+      reason: 'sign not match',
+    });
+    expect(verifySign({ timestamp: ts, sign, secret: SECRET, now: ts + 3_600_001 })).toEqual({
+      ok: false,
+      reason: 'invalid timestamp',
+    });
+    expect(verifySign({ timestamp: 'abc', sign, secret: SECRET, now: ts })).toEqual({
+      ok: false,
+      reason: 'invalid timestamp',
+    });
+    expect(verifySign({ timestamp: undefined, sign, secret: SECRET, now: ts })).toEqual({
+      ok: false,
+      reason: 'missing',
+    });
+    expect(verifySign({ timestamp: ts, sign: `${sign}x`, secret: SECRET, now: ts })).toEqual({
+      ok: false,
+      reason: 'sign not match',
+    });
   });
 });
 

@@ -18,7 +18,9 @@ export function signedWebhookUrl(webhook: string, secret: string | undefined, ti
   return `${webhook}${sep}timestamp=${timestampMs}&sign=${encodeURIComponent(computeSign(secret, timestampMs))}`;
 }
 
-export type SignCheck = { ok: true } | { ok: false; reason: 'missing' | 'invalid timestamp' | 'sign not match' };
+export type SignCheck =
+  | { ok: true }
+  | { ok: false; reason: 'missing' | 'invalid timestamp' | 'sign not match' };
 
 /**
  * Check a DingTalk signature: used by the outgoing-robot callback (headers `timestamp` and `sign`,
@@ -33,12 +35,16 @@ export function verifySign(input: {
   maxSkewMs?: number;
 }): SignCheck {
   const { sign, secret, now } = input;
-  if (input.timestamp === undefined || input.timestamp === '' || !sign) return { ok: false, reason: 'missing' };
+  if (input.timestamp === undefined || input.timestamp === '' || !sign)
+    return { ok: false, reason: 'missing' };
   const ts = typeof input.timestamp === 'number' ? input.timestamp : Number(input.timestamp);
-  if (!Number.isSafeInteger(ts) || !/^\d+$/.test(String(input.timestamp))) return { ok: false, reason: 'invalid timestamp' };
-  if (Math.abs(now - ts) > (input.maxSkewMs ?? MAX_TIMESTAMP_SKEW_MS)) return { ok: false, reason: 'invalid timestamp' };
+  if (!Number.isSafeInteger(ts) || !/^\d+$/.test(String(input.timestamp)))
+    return { ok: false, reason: 'invalid timestamp' };
+  if (Math.abs(now - ts) > (input.maxSkewMs ?? MAX_TIMESTAMP_SKEW_MS))
+    return { ok: false, reason: 'invalid timestamp' };
   const expected = Buffer.from(computeSign(secret, ts), 'utf8');
   const got = Buffer.from(sign, 'utf8');
-  if (expected.length !== got.length || !timingSafeEqual(expected, got)) return { ok: false, reason: 'sign not match' };
+  if (expected.length !== got.length || !timingSafeEqual(expected, got))
+    return { ok: false, reason: 'sign not match' };
   return { ok: true };
 }

@@ -67,7 +67,9 @@ export interface DingTalkTestServer {
 
 const MSG_TYPES = new Set(['text', 'link', 'markdown', 'actionCard', 'feedCard']);
 
-export async function startDingTalkTestServer(options: DingTalkTestServerOptions): Promise<DingTalkTestServer> {
+export async function startDingTalkTestServer(
+  options: DingTalkTestServerOptions,
+): Promise<DingTalkTestServer> {
   const clock = options.clock ?? systemClock;
   const random = options.random ?? Math.random;
   const max = options.maxPerMinute ?? 20;
@@ -75,7 +77,13 @@ export async function startDingTalkTestServer(options: DingTalkTestServerOptions
   const throttleMs = options.throttleMs ?? 600_000;
   const stallMs = options.stallMs ?? 30_000;
   let failureRate = options.failureRate ?? 0;
-  let failureModes: FailureMode[] = options.failureModes ?? ['http-500', 'http-503', 'busy', 'reset', 'stall'];
+  let failureModes: FailureMode[] = options.failureModes ?? [
+    'http-500',
+    'http-503',
+    'busy',
+    'reset',
+    'stall',
+  ];
   const queue: FailureMode[] = [];
   const holds: { holdMs: number; onHeld?: (m: ReceivedMessage) => void }[] = [];
   const received: ReceivedMessage[] = [];
@@ -108,7 +116,12 @@ export async function startDingTalkTestServer(options: DingTalkTestServerOptions
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
     const raw = await readBody(req);
     if (url.pathname === '/__control' && req.method === 'POST') {
-      const cmd = JSON.parse(raw || '{}') as { failNext?: FailureMode; count?: number; failureRate?: number; modes?: FailureMode[] };
+      const cmd = JSON.parse(raw || '{}') as {
+        failNext?: FailureMode;
+        count?: number;
+        failureRate?: number;
+        modes?: FailureMode[];
+      };
       if (cmd.failNext) for (let i = 0; i < (cmd.count ?? 1); i++) queue.push(cmd.failNext);
       if (cmd.failureRate !== undefined) {
         failureRate = cmd.failureRate;
@@ -133,7 +146,12 @@ export async function startDingTalkTestServer(options: DingTalkTestServerOptions
         now: at,
       });
       if (!check.ok) {
-        refuse(res, at, 310000, check.reason === 'invalid timestamp' ? 'invalid timestamp' : 'sign not match');
+        refuse(
+          res,
+          at,
+          310000,
+          check.reason === 'invalid timestamp' ? 'invalid timestamp' : 'sign not match',
+        );
         return;
       }
     }
@@ -150,7 +168,11 @@ export async function startDingTalkTestServer(options: DingTalkTestServerOptions
       refuse(res, at, 410100, 'send too fast, exceed 20 times per minute');
       return;
     }
-    const mode = queue.shift() ?? (failureRate > 0 && random() < failureRate ? failureModes[Math.floor(random() * failureModes.length)] : undefined);
+    const mode =
+      queue.shift() ??
+      (failureRate > 0 && random() < failureRate
+        ? failureModes[Math.floor(random() * failureModes.length)]
+        : undefined);
     if (mode) {
       injected[mode] += 1;
       if (mode === 'reset') {
@@ -166,7 +188,12 @@ export async function startDingTalkTestServer(options: DingTalkTestServerOptions
         return;
       }
       if (mode === 'busy') json(res, { errcode: -1, errmsg: '系统繁忙' });
-      else json(res, { errcode: mode === 'http-500' ? 500 : 503, errmsg: 'server error' }, mode === 'http-500' ? 500 : 503);
+      else
+        json(
+          res,
+          { errcode: mode === 'http-500' ? 500 : 503, errmsg: 'server error' },
+          mode === 'http-500' ? 500 : 503,
+        );
       return;
     }
     let body: Record<string, unknown>;

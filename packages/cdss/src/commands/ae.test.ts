@@ -4,7 +4,11 @@ import { aeCommand } from './ae.js';
 async function run(args: string[]): Promise<{ code: number; out: string; err: string }> {
   let out = '';
   let err = '';
-  const code = await aeCommand.run(args, { out: (t) => (out += t), err: (t) => (err += t), cwd: process.cwd() });
+  const code = await aeCommand.run(args, {
+    out: (t) => (out += t),
+    err: (t) => (err += t),
+    cwd: process.cwd(),
+  });
   return { code, out, err };
 }
 
@@ -14,7 +18,11 @@ describe('yijian ae', () => {
     expect(r.code).toBe(0);
     const events = JSON.parse(r.out);
     expect(events).toHaveLength(1);
-    expect(events[0]).toMatchObject({ category: 'fall', grade: 'III', evidence: [{ text: '患者夜间如厕时跌倒，右膝擦伤。' }] });
+    expect(events[0]).toMatchObject({
+      category: 'fall',
+      grade: 'III',
+      evidence: [{ text: '患者夜间如厕时跌倒，右膝擦伤。' }],
+    });
   });
 
   it('prints an empty list for negated text, and usage for a missing argument', async () => {
@@ -26,6 +34,10 @@ describe('yijian ae', () => {
 
   it('report prints a structured draft', async () => {
     const r = await run(['report', '3床患者自行拔除胃管']);
-    expect(JSON.parse(r.out)).toMatchObject({ category: 'unplanned-extubation', details: { tube: '胃管' }, bed: '3' });
+    expect(JSON.parse(r.out)).toMatchObject({
+      category: 'unplanned-extubation',
+      details: { tube: '胃管' },
+      bed: '3',
+    });
   });
 });

@@ -17,8 +17,16 @@ function human(events: AdverseEvent[]): string {
   if (!events.length) return '未发现不良事件\n';
   return `${events
     .map((e, i) => {
-      const ev = e.evidence.map((x) => `    - ${x.refId ? `[${x.refId}] ` : ''}${x.text}${x.start !== undefined ? ` (${x.start}-${x.end})` : ''}`);
-      return [`${i + 1}. ${e.label}  ${GRADE_LABELS[e.grade]}  ${e.summary}`, `   定级依据：${e.gradeReason}`, '   证据：', ...ev].join('\n');
+      const ev = e.evidence.map(
+        (x) =>
+          `    - ${x.refId ? `[${x.refId}] ` : ''}${x.text}${x.start !== undefined ? ` (${x.start}-${x.end})` : ''}`,
+      );
+      return [
+        `${i + 1}. ${e.label}  ${GRADE_LABELS[e.grade]}  ${e.summary}`,
+        `   定级依据：${e.gradeReason}`,
+        '   证据：',
+        ...ev,
+      ].join('\n');
     })
     .join('\n')}\n`;
 }
@@ -45,9 +53,14 @@ export const aeCommand: Command = {
       if (values.record) {
         let text: string;
         try {
-          text = values.record === '-' ? await readStdin() : await readFile(resolve(ctx.cwd, values.record), 'utf8');
+          text =
+            values.record === '-'
+              ? await readStdin()
+              : await readFile(resolve(ctx.cwd, values.record), 'utf8');
         } catch (error) {
-          throw new CdssError('CDSS_ERR_IO', `Cannot read ${values.record}: ${(error as Error).message}`, { cause: error });
+          throw new CdssError('CDSS_ERR_IO', `Cannot read ${values.record}: ${(error as Error).message}`, {
+            cause: error,
+          });
         }
         events = detectEvents({ record: parseJson(text) });
       } else {
