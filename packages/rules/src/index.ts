@@ -19,6 +19,7 @@ export {
   parseDrugEntry,
 } from './facts.js';
 export { type AlertFeedback, type AlertLog, createAlertLog } from './log.js';
+export { labTrend } from './match.js';
 export { ckdEpi2021, labKey, routeKind, timesPerDay } from './normalise.js';
 export {
   type Condition,
