@@ -67,6 +67,17 @@ describe('assertion (ConText)', () => {
     expect(m.assertion.scope).toEqual({ start: 0, end: text.indexOf('。') });
   });
 
+  it('monitoring instructions are hypothetical: 注意观察…, 观察有无…', async () => {
+    expect(await statuses('注意观察胸痛、消化道出血等情况。')).toEqual({
+      胸痛: 'hypothetical',
+      消化道出血: 'hypothetical',
+    });
+    expect(await statuses('观察有无腹痛。今日出现腹痛。')).toEqual({ 腹痛: 'present' });
+    expect(
+      (await annotator.annotate('观察有无腹痛。今日出现腹痛。')).mentions.map((m) => m.assertion.status),
+    ).toEqual(['hypothetical', 'present']);
+  });
+
   it('pseudo triggers do not fire: 无明显诱因 does not negate what follows', async () => {
     expect(await statuses('患者3天前无明显诱因出现发热、咳嗽。')).toEqual({
       发热: 'present',
