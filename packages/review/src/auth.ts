@@ -2,7 +2,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { CdssError, fromZodIssues } from '@yijian/emr';
 import { z } from 'zod';
-import { ROLES, type ReviewUser } from './types.js';
+import { type ReviewUser, ROLES } from './types.js';
 
 /** A configured review user: the token itself is never stored, only its SHA-256 (hex). */
 export const reviewUserConfigSchema = z.strictObject({
@@ -32,12 +32,17 @@ export function loadUsersFile(path: string): ReviewUserConfig[] {
   try {
     raw = JSON.parse(readFileSync(path, 'utf8'));
   } catch (error) {
-    throw new CdssError('CDSS_ERR_INVALID_CONFIG', `Cannot read review users file ${path}: ${(error as Error).message}`, {
-      cause: error,
-    });
+    throw new CdssError(
+      'CDSS_ERR_INVALID_CONFIG',
+      `Cannot read review users file ${path}: ${(error as Error).message}`,
+      {
+        cause: error,
+      },
+    );
   }
   const parsed = reviewUsersFileSchema.safeParse(raw);
-  if (!parsed.success) throw fromZodIssues('CDSS_ERR_INVALID_CONFIG', `Review users file ${path}`, parsed.error.issues);
+  if (!parsed.success)
+    throw fromZodIssues('CDSS_ERR_INVALID_CONFIG', `Review users file ${path}`, parsed.error.issues);
   return parsed.data.users;
 }
 
@@ -46,7 +51,8 @@ export function createUserDirectory(users: readonly ReviewUserConfig[]): UserDir
   if (!parsed.success) throw fromZodIssues('CDSS_ERR_INVALID_CONFIG', 'Review users', parsed.error.issues);
   const ids = new Set<string>();
   for (const u of parsed.data) {
-    if (ids.has(u.id)) throw new CdssError('CDSS_ERR_INVALID_CONFIG', `Review user ${u.id} is configured twice`);
+    if (ids.has(u.id))
+      throw new CdssError('CDSS_ERR_INVALID_CONFIG', `Review user ${u.id} is configured twice`);
     ids.add(u.id);
   }
   const entries = parsed.data.map((u) => ({

@@ -7,10 +7,35 @@ const STATUS_LABELS: Record<QueueItem['status'], string> = {
   resolved: '已整改',
   returned: '已退回医生',
 };
-const SEVERITY_LABELS: Record<QueueItem['severity'], string> = { critical: '严重', warning: '警告', info: '提示' };
-const SOURCE_LABELS: Record<QueueItem['source'], string> = { qc: '病历质控', cdss: '临床决策支持', ae: '不良事件' };
+const SEVERITY_LABELS: Record<QueueItem['severity'], string> = {
+  critical: '严重',
+  warning: '警告',
+  info: '提示',
+};
+const SOURCE_LABELS: Record<QueueItem['source'], string> = {
+  qc: '病历质控',
+  cdss: '临床决策支持',
+  ae: '不良事件',
+};
 
-const HEADER = ['病历号', '科室', '医生', '出院日期', '来源', '规则', '规则版本', '类别', '严重程度', '不良事件分级', '问题摘要', '状态', '处理意见', '更新时间', '处理人', '问题编号'];
+const HEADER = [
+  '病历号',
+  '科室',
+  '医生',
+  '出院日期',
+  '来源',
+  '规则',
+  '规则版本',
+  '类别',
+  '严重程度',
+  '不良事件分级',
+  '问题摘要',
+  '状态',
+  '处理意见',
+  '更新时间',
+  '处理人',
+  '问题编号',
+];
 
 /**
  * One CSV cell: quoted when needed, and a leading `=`, `+`, `-`, `@`, tab or CR prefixed with `'`

@@ -1,3 +1,4 @@
+export { createReviewApp } from './app.js';
 export {
   createUserDirectory,
   hashToken,
@@ -34,10 +35,10 @@ export {
   type QueuePage,
   type QueueQuery,
   type RecordMeta,
-  ROLES,
   type ReviewAction,
   type ReviewStatus,
   type ReviewUser,
+  ROLES,
   type Role,
   SEVERITIES,
   type Severity,

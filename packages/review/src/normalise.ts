@@ -16,10 +16,11 @@ export function recordMeta(record: PatientRecord): RecordMeta {
     id: record.id,
     department: fp?.dischargeDepartment?.trim() || record.encounter.department,
     doctor,
-    dischargeDate: (fp?.dischargeTime ?? record.encounter.dischargeTime ?? record.encounter.admissionTime).slice(
-      0,
-      10,
-    ),
+    dischargeDate: (
+      fp?.dischargeTime ??
+      record.encounter.dischargeTime ??
+      record.encounter.admissionTime
+    ).slice(0, 10),
   };
 }
 

@@ -96,15 +96,16 @@ const CSP = [
   "frame-ancestors 'none'",
 ].join('; ');
 
-/** Load the page shell and every asset into memory once: dist/web (compiled TS) and static (HTML, CSS). */
-function loadAssets(assetsDir?: string): { html: string; assets: Map<string, { body: Buffer; type: string }> } {
+/**
+ * Load the page shell and every asset into memory once: dist/web (compiled TS) and static (HTML, CSS).
+ * Undefined when the page has not been built (the API still works; the page answers 503).
+ */
+function loadAssets(
+  assetsDir?: string,
+): { html: string; assets: Map<string, { body: Buffer; type: string }> } | undefined {
   const webDir = assetsDir ? join(assetsDir, 'web') : join(packageRoot, 'dist', 'web');
   const staticDir = assetsDir ? join(assetsDir, 'static') : join(packageRoot, 'static');
-  if (!existsSync(join(webDir, 'main.js')))
-    throw new CdssError(
-      'CDSS_ERR_INVALID_CONFIG',
-      `Review page assets are not built (${join(webDir, 'main.js')} missing): run pnpm build`,
-    );
+  if (!existsSync(join(webDir, 'main.js'))) return undefined;
   const assets = new Map<string, { body: Buffer; type: string }>();
   for (const dir of [webDir, staticDir])
     for (const name of readdirSync(dir)) {
@@ -121,7 +122,10 @@ function errorBody(error: CdssError, requestId: string) {
 
 /** Front-page fields with values, and which findings mark each one defective. */
 function frontPageRows(frontPage: Record<string, unknown> | undefined, findings: StoredFinding[]) {
-  const rows = new Map<string, { path: string; code: string; label: string; value: string; findingKeys: string[] }>();
+  const rows = new Map<
+    string,
+    { path: string; code: string; label: string; value: string; findingKeys: string[] }
+  >();
   const add = (path: string, value: string) => {
     const field = frontPageField(path);
     rows.set(path, { path, code: field?.code ?? '', label: field?.label ?? path, value, findingKeys: [] });
@@ -131,7 +135,7 @@ function frontPageRows(frontPage: Record<string, unknown> | undefined, findings:
     if (value === null || value === undefined) return;
     if (Array.isArray(value)) {
       if (value.every((v) => typeof v !== 'object')) add(path, value.join('、'));
-      else value.forEach((v, i) => walk(v, `${path}[${i}]`));
+      else for (const [i, v] of value.entries()) walk(v, `${path}[${i}]`);
     } else if (typeof value === 'object')
       for (const [k, v] of Object.entries(value)) walk(v, path ? `${path}.${k}` : k);
     else add(path, String(value));
@@ -158,7 +162,8 @@ export async function reviewPlugin(app: FastifyInstance, options: ReviewPluginOp
     ...(options.users ?? []),
     ...(options.usersFile ? loadUsersFile(options.usersFile) : []),
   ]);
-  const { html, assets } = loadAssets(options.assetsDir);
+  const built = loadAssets(options.assetsDir);
+  if (!built) app.log.warn('review: page assets are not built (run pnpm build); /review answers 503');
   const store = options.store ?? createReviewStore({ file: options.dbFile ?? ':memory:' });
   if (!options.store) app.addHook('onClose', async () => store.close());
   app.decorate('reviewStore', store);
@@ -169,11 +174,19 @@ export async function reviewPlugin(app: FastifyInstance, options: ReviewPluginOp
   api.setErrorHandler((error: unknown, request: FastifyRequest, reply: FastifyReply) => {
     let cdss: CdssError;
     if (isCdssError(error)) cdss = error;
-    else if (error && typeof error === 'object' && 'validation' in error && (error as { validation?: unknown }).validation)
+    else if (
+      error &&
+      typeof error === 'object' &&
+      'validation' in error &&
+      (error as { validation?: unknown }).validation
+    )
       cdss = new CdssError('CDSS_ERR_INVALID_REQUEST', '请求参数不正确', {
-        issues: ((error as { validation: { instancePath?: string; message?: string }[] }).validation ?? []).map(
-          (v) => ({ path: (v.instancePath ?? '').split('/').filter(Boolean), message: v.message ?? 'invalid' }),
-        ),
+        issues: (
+          (error as { validation: { instancePath?: string; message?: string }[] }).validation ?? []
+        ).map((v) => ({
+          path: (v.instancePath ?? '').split('/').filter(Boolean),
+          message: v.message ?? 'invalid',
+        })),
       });
     else if (error && typeof error === 'object' && (error as { statusCode?: number }).statusCode === 415)
       cdss = new CdssError('CDSS_ERR_UNSUPPORTED_MEDIA_TYPE', 'Unsupported content type');
@@ -187,28 +200,36 @@ export async function reviewPlugin(app: FastifyInstance, options: ReviewPluginOp
     }
     void reply.status(cdss.status).send(errorBody(cdss, request.id));
   });
-  api.addContentTypeParser('application/x-ndjson', { parseAs: 'string', bodyLimit: 64 * 1024 * 1024 }, (_req, body, done) =>
-    done(null, body),
+  api.addContentTypeParser(
+    'application/x-ndjson',
+    { parseAs: 'string', bodyLimit: 64 * 1024 * 1024 },
+    (_req, body, done) => done(null, body),
   );
 
-  const page = (_request: FastifyRequest, reply: FastifyReply) =>
-    reply
+  const page = (_request: FastifyRequest, reply: FastifyReply) => {
+    if (!built) throw new CdssError('CDSS_ERR_NOT_READY', '审核页面资源未构建，请先运行 pnpm build');
+    return reply
       .header('content-type', CONTENT_TYPES.html)
       .header('content-security-policy', CSP)
       .header('cache-control', 'no-cache')
       .header('x-content-type-options', 'nosniff')
-      .send(html);
+      .send(built.html);
+  };
   api.get('/review', page);
   api.get('/review/', page);
-  api.get('/review/assets/:file', { schema: { params: z.strictObject({ file: z.string().max(100) }) } }, (request, reply) => {
-    const asset = assets.get(request.params.file);
-    if (!asset) throw new CdssError('CDSS_ERR_NOT_FOUND', `No asset ${request.params.file}`);
-    return reply
-      .header('content-type', asset.type)
-      .header('cache-control', 'no-cache')
-      .header('x-content-type-options', 'nosniff')
-      .send(asset.body);
-  });
+  api.get(
+    '/review/assets/:file',
+    { schema: { params: z.strictObject({ file: z.string().max(100) }) } },
+    (request, reply) => {
+      const asset = built?.assets.get(request.params.file);
+      if (!asset) throw new CdssError('CDSS_ERR_NOT_FOUND', `No asset ${request.params.file}`);
+      return reply
+        .header('content-type', asset.type)
+        .header('cache-control', 'no-cache')
+        .header('x-content-type-options', 'nosniff')
+        .send(asset.body);
+    },
+  );
 
   // Everything under /review/api needs a configured user; admin-only routes say so in their config.
   api.addHook('onRequest', async (request) => {
@@ -275,7 +296,9 @@ export async function reviewPlugin(app: FastifyInstance, options: ReviewPluginOp
           stopTime: m.stopTime ?? null,
         })),
         mentions: stored.mentions,
-        frontPage: record ? frontPageRows(record.frontPage as Record<string, unknown> | undefined, findings) : [],
+        frontPage: record
+          ? frontPageRows(record.frontPage as Record<string, unknown> | undefined, findings)
+          : [],
         findings,
         audit: store.audit({ recordId: stored.meta.id, limit: 200 }),
       };
@@ -323,7 +346,11 @@ export async function reviewPlugin(app: FastifyInstance, options: ReviewPluginOp
 
   api.get(
     '/review/api/dashboard',
-    { schema: { querystring: z.strictObject({ from: DATE.optional(), to: DATE.optional(), department: optionalText }) } },
+    {
+      schema: {
+        querystring: z.strictObject({ from: DATE.optional(), to: DATE.optional(), department: optionalText }),
+      },
+    },
     (request) => {
       const q = request.query;
       return store.dashboard({
@@ -334,10 +361,17 @@ export async function reviewPlugin(app: FastifyInstance, options: ReviewPluginOp
     },
   );
 
-  api.post('/review/api/ingest', { preHandler: requireAdmin, schema: { body: ingestBodySchema } }, (request) =>
-    store.ingestAnalysis(request.body.record, request.body.analysis as Parameters<ReviewStore['ingestAnalysis']>[1], {
-      user: userOf(request),
-    }),
+  api.post(
+    '/review/api/ingest',
+    { preHandler: requireAdmin, schema: { body: ingestBodySchema } },
+    (request) =>
+      store.ingestAnalysis(
+        request.body.record,
+        request.body.analysis as Parameters<ReviewStore['ingestAnalysis']>[1],
+        {
+          user: userOf(request),
+        },
+      ),
   );
 
   api.post('/review/api/import', { preHandler: requireAdmin }, (request) => {

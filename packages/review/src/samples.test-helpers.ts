@@ -17,7 +17,9 @@ export async function analyseSamples(): Promise<AnalysedSample[]> {
   const engine = await createEngine();
   try {
     const out: AnalysedSample[] = [];
-    for (const name of readdirSync(SAMPLES_DIR).filter((n) => /^[a-z-]+-\d+\.json$/.test(n)).sort()) {
+    for (const name of readdirSync(SAMPLES_DIR)
+      .filter((n) => /^[a-z-]+-\d+\.json$/.test(n))
+      .sort()) {
       const record: unknown = JSON.parse(readFileSync(join(SAMPLES_DIR, name), 'utf8'));
       const result = await engine.analyze(record);
       out.push({ record, analysis: { ...result, adverseEvents: detectEvents({ record }) } });

@@ -14,11 +14,18 @@ function record(id: string, department: string, discharge: string, doctor = '高
       department,
       attendingDoctors: [{ role: '主治医师', name: doctor }],
     },
-    documents: [{ id: 'doc-1', type: '出院记录', createdTime: `${discharge} 11:00`, text: '患者否认高血压病史。' }],
+    documents: [
+      { id: 'doc-1', type: '出院记录', createdTime: `${discharge} 11:00`, text: '患者否认高血压病史。' },
+    ],
   };
 }
 
-function finding(id: string, ruleId: string, severity: AlertLike['severity'], category = 'timeliness'): AlertLike {
+function finding(
+  id: string,
+  ruleId: string,
+  severity: AlertLike['severity'],
+  category = 'timeliness',
+): AlertLike {
   return {
     id,
     ruleId,
@@ -40,20 +47,35 @@ const admin = { id: 'wang', name: '王主任', role: 'admin' as const };
 describe('review store', () => {
   it('ingests, filters, sorts and pages with a keyset cursor', () => {
     let t = Date.parse('2025-06-01T00:00:00Z');
-    const store = createReviewStore({ file: ':memory:', now: () => new Date((t += 1000)) });
+    const store = createReviewStore({
+      file: ':memory:',
+      now: () => {
+        t += 1000;
+        return new Date(t);
+      },
+    });
     for (let i = 0; i < 30; i++) {
       const dept = i % 2 ? '心血管内科' : '普外科';
       store.ingestAnalysis(record(`r${i}`, dept, `2025-0${1 + (i % 5)}-1${i % 10}`), {
         alerts: [],
-        qc: { findings: [finding(`a${i}`, 'tl.first-course', i % 3 === 0 ? 'critical' : 'warning'), finding(`b${i}`, 'fp.name', 'info', 'front-page')] },
+        qc: {
+          findings: [
+            finding(`a${i}`, 'tl.first-course', i % 3 === 0 ? 'critical' : 'warning'),
+            finding(`b${i}`, 'fp.name', 'info', 'front-page'),
+          ],
+        },
       });
     }
     expect(store.queue({ limit: 200 }).total).toBe(60);
     const cardio = store.queue({ department: '心血管内科', ruleId: 'tl.first-course', limit: 200 });
     expect(cardio.total).toBe(15);
-    expect(cardio.items.every((i) => i.department === '心血管内科' && i.ruleId === 'tl.first-course')).toBe(true);
+    expect(cardio.items.every((i) => i.department === '心血管内科' && i.ruleId === 'tl.first-course')).toBe(
+      true,
+    );
     const ranged = store.queue({ from: '2025-02-01', to: '2025-03-31', limit: 200 });
-    expect(ranged.items.every((i) => i.dischargeDate >= '2025-02-01' && i.dischargeDate <= '2025-03-31')).toBe(true);
+    expect(
+      ranged.items.every((i) => i.dischargeDate >= '2025-02-01' && i.dischargeDate <= '2025-03-31'),
+    ).toBe(true);
     expect(ranged.total).toBe(ranged.items.length);
 
     // Walk every page; the concatenation equals the unpaged order, without repeats.
@@ -78,22 +100,41 @@ describe('review store', () => {
 
   it('requires a reason to dismiss and a comment to return; audits every action; refuses bad transitions', () => {
     const store = createReviewStore({ file: ':memory:' });
-    store.ingestAnalysis(record('r1', '普外科', '2025-03-01'), { alerts: [], qc: { findings: [finding('a', 'x', 'warning'), finding('b', 'y', 'critical')] } });
+    store.ingestAnalysis(record('r1', '普外科', '2025-03-01'), {
+      alerts: [],
+      qc: { findings: [finding('a', 'x', 'warning'), finding('b', 'y', 'critical')] },
+    });
     expect(() => store.act('r1:a', { action: 'dismiss', user: reviewer })).toThrow(/原因/);
     expect(() => store.act('r1:a', { action: 'return', user: reviewer, note: '  ' })).toThrow(/意见/);
     const dismissed = store.act('r1:a', { action: 'dismiss', user: reviewer, note: '文书已按时完成' });
     expect(dismissed.status).toBe('dismissed');
     expect(dismissed.statusNote).toBe('文书已按时完成');
-    expect(() => store.act('r1:a', { action: 'confirm', user: reviewer })).toThrow(expect.objectContaining({ code: 'CDSS_ERR_CONFLICT' }));
-    expect(() => store.act('r1:a', { action: 'reopen', user: reviewer })).toThrow(expect.objectContaining({ code: 'CDSS_ERR_FORBIDDEN' }));
+    expect(() => store.act('r1:a', { action: 'confirm', user: reviewer })).toThrow(
+      expect.objectContaining({ code: 'CDSS_ERR_CONFLICT' }),
+    );
+    expect(() => store.act('r1:a', { action: 'reopen', user: reviewer })).toThrow(
+      expect.objectContaining({ code: 'CDSS_ERR_FORBIDDEN' }),
+    );
     expect(store.act('r1:a', { action: 'reopen', user: admin }).status).toBe('open');
-    expect(store.act('r1:b', { action: 'return', user: reviewer, note: '请补充首次病程记录' }).status).toBe('returned');
-    expect(() => store.act('r1:b', { action: 'resolve', user: reviewer, expectedStatus: 'open' })).toThrow(/已被他人处理/);
-    expect(() => store.act('r1:zzz', { action: 'confirm', user: reviewer })).toThrow(expect.objectContaining({ code: 'CDSS_ERR_NOT_FOUND' }));
+    expect(store.act('r1:b', { action: 'return', user: reviewer, note: '请补充首次病程记录' }).status).toBe(
+      'returned',
+    );
+    expect(() => store.act('r1:b', { action: 'resolve', user: reviewer, expectedStatus: 'open' })).toThrow(
+      /已被他人处理/,
+    );
+    expect(() => store.act('r1:zzz', { action: 'confirm', user: reviewer })).toThrow(
+      expect.objectContaining({ code: 'CDSS_ERR_NOT_FOUND' }),
+    );
 
     const trail = store.audit({ recordId: 'r1' });
     expect(trail.map((a) => a.action)).toEqual(['return', 'reopen', 'dismiss', 'ingest']);
-    expect(trail[2]).toMatchObject({ userId: 'li', userName: '李审核', fromStatus: 'open', toStatus: 'dismissed', note: '文书已按时完成' });
+    expect(trail[2]).toMatchObject({
+      userId: 'li',
+      userName: '李审核',
+      fromStatus: 'open',
+      toStatus: 'dismissed',
+      note: '文书已按时完成',
+    });
     // Append-only: the database itself refuses to change history.
     expect(() => store.db.prepare('UPDATE audit SET note = ?').run('x')).toThrow(/append-only/);
     expect(() => store.db.prepare('DELETE FROM audit').run()).toThrow(/append-only/);
@@ -103,7 +144,10 @@ describe('review store', () => {
   it('keeps review status on re-ingest and resolves findings the new analysis no longer produces', () => {
     const store = createReviewStore({ file: ':memory:' });
     const rec = record('r1', '普外科', '2025-03-01');
-    store.ingestAnalysis(rec, { alerts: [], qc: { findings: [finding('a', 'x', 'warning'), finding('b', 'y', 'critical')] } });
+    store.ingestAnalysis(rec, {
+      alerts: [],
+      qc: { findings: [finding('a', 'x', 'warning'), finding('b', 'y', 'critical')] },
+    });
     store.act('r1:a', { action: 'confirm', user: reviewer });
     const again = store.ingestAnalysis(rec, { alerts: [], qc: { findings: [finding('a', 'x', 'warning')] } });
     expect(again).toEqual({ recordId: 'r1', added: 0, updated: 1, resolved: 1 });
@@ -116,8 +160,20 @@ describe('review store', () => {
   it('imports qc batch findings NDJSON and rejects lines that are not findings', () => {
     const store = createReviewStore({ file: ':memory:' });
     const lines = [
-      JSON.stringify({ recordId: 'b1', department: '儿科', doctor: '赵某', dischargeDate: '2025-04-02', ...finding('f1', 'fp.sex', 'critical', 'front-page') }),
-      JSON.stringify({ recordId: 'b2', department: '儿科', doctor: '赵某', dischargeDate: '2025-04-03', ...finding('f2', 'fp.sex', 'warning', 'front-page') }),
+      JSON.stringify({
+        recordId: 'b1',
+        department: '儿科',
+        doctor: '赵某',
+        dischargeDate: '2025-04-02',
+        ...finding('f1', 'fp.sex', 'critical', 'front-page'),
+      }),
+      JSON.stringify({
+        recordId: 'b2',
+        department: '儿科',
+        doctor: '赵某',
+        dischargeDate: '2025-04-03',
+        ...finding('f2', 'fp.sex', 'warning', 'front-page'),
+      }),
       '{not json',
       JSON.stringify({ recordId: 'b3', summary: 'no fields' }),
       '',
@@ -130,9 +186,15 @@ describe('review store', () => {
 
   it('aggregates the dashboard: defect rate by department and month, top rules, adverse events by grade', () => {
     const store = createReviewStore({ file: ':memory:' });
-    store.ingestAnalysis(record('r1', '普外科', '2025-03-01'), { alerts: [], qc: { findings: [finding('a', 'x', 'warning')] } });
+    store.ingestAnalysis(record('r1', '普外科', '2025-03-01'), {
+      alerts: [],
+      qc: { findings: [finding('a', 'x', 'warning')] },
+    });
     store.ingestAnalysis(record('r2', '普外科', '2025-03-02'), { alerts: [], qc: { findings: [] } });
-    store.ingestAnalysis(record('r3', '儿科', '2025-04-01'), { alerts: [], qc: { findings: [finding('a', 'x', 'warning'), finding('b', 'z', 'info')] } });
+    store.ingestAnalysis(record('r3', '儿科', '2025-04-01'), {
+      alerts: [],
+      qc: { findings: [finding('a', 'x', 'warning'), finding('b', 'z', 'info')] },
+    });
     store.ingestAnalysis(record('r4', '儿科', '2025-04-02'), {
       alerts: [],
       adverseEvents: [
@@ -145,7 +207,9 @@ describe('review store', () => {
           gradeReason: '未造成伤害',
           summary: '住院期间发生跌倒',
           details: { fallType: '跌倒' },
-          evidence: [{ source: 'document', refId: 'doc-1', start: 0, end: 2, text: '患者', ruleId: 'fall.1' }],
+          evidence: [
+            { source: 'document', refId: 'doc-1', start: 0, end: 2, text: '患者', ruleId: 'fall.1' },
+          ],
           rules: ['fall.1@1.0.0'],
           origin: 'detected',
         },
@@ -156,7 +220,9 @@ describe('review store', () => {
     expect(d.months).toEqual(['2025-03', '2025-04']);
     expect(d.records).toBe(4);
     expect(d.recordsWithDefects).toBe(2);
-    expect(d.departmentRates.find((r) => r.department === '普外科')!.byMonth).toEqual([{ month: '2025-03', records: 2, defective: 1 }]);
+    expect(d.departmentRates.find((r) => r.department === '普外科')!.byMonth).toEqual([
+      { month: '2025-03', records: 2, defective: 1 },
+    ]);
     expect(d.topRules[0]).toMatchObject({ ruleId: 'x', count: 2, dismissed: 0 });
     expect(d.topRules.find((r) => r.ruleId === 'z')).toMatchObject({ count: 0, dismissed: 1 });
     expect(d.adverseEventsByGrade).toEqual([
@@ -166,8 +232,17 @@ describe('review store', () => {
       { grade: 'IV', count: 0 },
     ]);
     const ae = store.queue({ source: 'ae' }).items[0]!;
-    expect(ae).toMatchObject({ ruleId: 'ae.fall', category: 'adverse-event', severity: 'warning', grade: 'III' });
-    expect(store.finding(ae.key)!.finding.evidence[0]).toMatchObject({ kind: 'text', documentId: 'doc-1', span: { start: 0, end: 2 } });
+    expect(ae).toMatchObject({
+      ruleId: 'ae.fall',
+      category: 'adverse-event',
+      severity: 'warning',
+      grade: 'III',
+    });
+    expect(store.finding(ae.key)!.finding.evidence[0]).toMatchObject({
+      kind: 'text',
+      documentId: 'doc-1',
+      span: { start: 0, end: 2 },
+    });
     expect(store.dashboard({ department: '儿科' }).records).toBe(2);
     store.close();
   });

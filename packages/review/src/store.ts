@@ -93,7 +93,10 @@ export interface ReviewStore {
    * Import `findings.ndjson` of `yijian qc batch` (each line `{ recordId, department, doctor,
    * dischargeDate, ...finding }`). Lines that are not findings are counted, not stored.
    */
-  importFindingsNdjson(lines: Iterable<string>, options?: { user?: ReviewUser }): { imported: number; rejected: number };
+  importFindingsNdjson(
+    lines: Iterable<string>,
+    options?: { user?: ReviewUser },
+  ): { imported: number; rejected: number };
   queue(query?: QueueQuery): QueuePage;
   /** Every row of the filter, in queue order (CSV export). */
   iterate(query?: Omit<QueueQuery, 'limit' | 'cursor'>): IterableIterator<QueueItem>;
@@ -102,7 +105,12 @@ export interface ReviewStore {
   findingsOf(recordId: string): StoredFinding[];
   act(key: string, input: ActionInput): StoredFinding;
   audit(filter?: { recordId?: string; findingKey?: string; limit?: number; before?: number }): AuditEntry[];
-  facets(): { departments: string[]; doctors: string[]; rules: { ruleId: string; summary: string }[]; categories: string[] };
+  facets(): {
+    departments: string[];
+    doctors: string[];
+    rules: { ruleId: string; summary: string }[];
+    categories: string[];
+  };
   dashboard(query?: DashboardQuery): Dashboard;
   /** Refresh the planner's statistics (after a large import). */
   analyze(): void;
@@ -155,8 +163,14 @@ CREATE INDEX IF NOT EXISTS findings_doctor_date ON findings (doctor, discharge_d
 CREATE INDEX IF NOT EXISTS findings_rule_date ON findings (rule_id, discharge_date);
 CREATE INDEX IF NOT EXISTS findings_category_date ON findings (category, discharge_date);
 CREATE INDEX IF NOT EXISTS findings_severity_date ON findings (severity_rank, discharge_date);
-CREATE INDEX IF NOT EXISTS findings_status_severity ON findings (status, severity_rank);
+CREATE INDEX IF NOT EXISTS findings_category_severity_date ON findings (category, severity_rank, discharge_date);
 CREATE INDEX IF NOT EXISTS findings_updated ON findings (updated_at);
+-- The queue opens on status = 'open': every sort key has an index behind that filter.
+CREATE INDEX IF NOT EXISTS findings_status_severity ON findings (status, severity_rank);
+CREATE INDEX IF NOT EXISTS findings_status_department ON findings (status, department);
+CREATE INDEX IF NOT EXISTS findings_status_doctor ON findings (status, doctor);
+CREATE INDEX IF NOT EXISTS findings_status_rule ON findings (status, rule_id);
+CREATE INDEX IF NOT EXISTS findings_status_updated ON findings (status, updated_at);
 
 CREATE TABLE IF NOT EXISTS audit (
   seq INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -305,7 +319,10 @@ function parseFinding(value: unknown, where: string): AlertLike {
   const parsed = alertLikeSchema.safeParse(value);
   if (!parsed.success)
     throw new CdssError('CDSS_ERR_INVALID_REQUEST', `${where} is not an alert-like finding`, {
-      issues: parsed.error.issues.map((i) => ({ path: i.path.map((p) => (typeof p === 'symbol' ? String(p) : p)), message: i.message })),
+      issues: parsed.error.issues.map((i) => ({
+        path: i.path.map((p) => (typeof p === 'symbol' ? String(p) : p)),
+        message: i.message,
+      })),
     });
   return parsed.data;
 }
@@ -318,16 +335,21 @@ export function createReviewStore(options: ReviewStoreOptions): ReviewStore {
     if (options.file !== ':memory:') mkdirSync(dirname(options.file), { recursive: true });
     db = new Database(options.file);
   } catch (error) {
-    throw new CdssError('CDSS_ERR_IO', `Cannot open the review store ${options.file}: ${(error as Error).message}`, {
-      cause: error,
-    });
+    throw new CdssError(
+      'CDSS_ERR_IO',
+      `Cannot open the review store ${options.file}: ${(error as Error).message}`,
+      {
+        cause: error,
+      },
+    );
   }
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = NORMAL');
   db.pragma('foreign_keys = ON');
   db.exec(SCHEMA);
 
-  const upsertRecord = db.prepare(`INSERT INTO records (id, department, doctor, discharge_date, record_json, mentions_json, ingested_at)
+  const upsertRecord =
+    db.prepare(`INSERT INTO records (id, department, doctor, discharge_date, record_json, mentions_json, ingested_at)
     VALUES (@id, @department, @doctor, @dischargeDate, @recordJson, @mentionsJson, @at)
     ON CONFLICT (id) DO UPDATE SET department = excluded.department, doctor = excluded.doctor,
       discharge_date = excluded.discharge_date,
@@ -337,7 +359,8 @@ export function createReviewStore(options: ReviewStoreOptions): ReviewStore {
   const selectKey = db.prepare<[string], { status: ReviewStatus; finding_json: string }>(
     'SELECT status, finding_json FROM findings WHERE key = ?',
   );
-  const insertFinding = db.prepare(`INSERT INTO findings (key, record_id, department, doctor, discharge_date, source,
+  const insertFinding =
+    db.prepare(`INSERT INTO findings (key, record_id, department, doctor, discharge_date, source,
       rule_id, rule_version, category, severity, severity_rank, summary, grade, finding_json, status, created_at, updated_at)
     VALUES (@key, @recordId, @department, @doctor, @dischargeDate, @source, @ruleId, @ruleVersion, @category, @severity,
       @severityRank, @summary, @grade, @json, 'open', @at, @at)`);
@@ -350,13 +373,24 @@ export function createReviewStore(options: ReviewStoreOptions): ReviewStore {
   const setStatus = db.prepare(
     'UPDATE findings SET status = @status, status_note = @note, updated_at = @at, updated_by = @user WHERE key = @key',
   );
-  const insertAudit = db.prepare(`INSERT INTO audit (at, user_id, user_name, role, action, finding_key, record_id,
+  const insertAudit =
+    db.prepare(`INSERT INTO audit (at, user_id, user_name, role, action, finding_key, record_id,
       from_status, to_status, note) VALUES (@at, @userId, @userName, @role, @action, @findingKey, @recordId,
       @fromStatus, @toStatus, @note)`);
-  const selectFinding = db.prepare<[string], FindingRow>(`SELECT seq, ${ITEM_COLUMNS}, finding_json FROM findings WHERE key = ?`);
+  const selectFinding = db.prepare<[string], FindingRow>(
+    `SELECT seq, ${ITEM_COLUMNS}, finding_json FROM findings WHERE key = ?`,
+  );
   const selectRecord = db.prepare<
     [string],
-    { id: string; department: string; doctor: string; discharge_date: string; record_json: string | null; mentions_json: string | null; ingested_at: string }
+    {
+      id: string;
+      department: string;
+      doctor: string;
+      discharge_date: string;
+      record_json: string | null;
+      mentions_json: string | null;
+      ingested_at: string;
+    }
   >('SELECT * FROM records WHERE id = ?');
   const selectFindingsOf = db.prepare<[string], FindingRow>(
     `SELECT seq, ${ITEM_COLUMNS}, finding_json FROM findings WHERE record_id = ? ORDER BY severity_rank DESC, seq`,
@@ -367,7 +401,12 @@ export function createReviewStore(options: ReviewStoreOptions): ReviewStore {
     action: AuditEntry['action'],
     recordId: string,
     at: string,
-    extra: { findingKey?: string; fromStatus?: ReviewStatus | null; toStatus?: ReviewStatus | null; note?: string | null } = {},
+    extra: {
+      findingKey?: string;
+      fromStatus?: ReviewStatus | null;
+      toStatus?: ReviewStatus | null;
+      note?: string | null;
+    } = {},
   ) {
     insertAudit.run({
       at,
@@ -426,9 +465,9 @@ export function createReviewStore(options: ReviewStoreOptions): ReviewStore {
         const s = sourceOf(f);
         bySource.set(s, [...(bySource.get(s) ?? []), f]);
       };
-      analysis.alerts?.forEach((a, i) => add(parseFinding(a, `alerts[${i}]`)));
-      analysis.qc?.findings.forEach((f, i) => add(parseFinding(f, `qc.findings[${i}]`)));
-      analysis.adverseEvents?.forEach((e) => add(adverseEventToFinding(e)));
+      for (const [i, a] of (analysis.alerts ?? []).entries()) add(parseFinding(a, `alerts[${i}]`));
+      for (const [i, f] of (analysis.qc?.findings ?? []).entries()) add(parseFinding(f, `qc.findings[${i}]`));
+      for (const e of analysis.adverseEvents ?? []) add(adverseEventToFinding(e));
       // Sources this analysis covers: CDSS alerts always come with an analysis; QC and AE when given.
       const covered: FindingSource[] = ['cdss'];
       if (analysis.qc) covered.push('qc');
@@ -440,7 +479,13 @@ export function createReviewStore(options: ReviewStoreOptions): ReviewStore {
         for (const f of fresh) result[putFinding(meta, f, at)]++;
         for (const old of keysOfRecord.all(meta.id, source)) {
           if (freshKeys.has(old.key) || old.status === 'resolved' || old.status === 'dismissed') continue;
-          setStatus.run({ key: old.key, status: 'resolved', note: '重新分析后不再出现', at, user: SYSTEM_USER.id });
+          setStatus.run({
+            key: old.key,
+            status: 'resolved',
+            note: '重新分析后不再出现',
+            at,
+            user: SYSTEM_USER.id,
+          });
           audit(SYSTEM_USER, 'reanalysed', meta.id, at, {
             findingKey: old.key,
             fromStatus: old.status,
@@ -450,7 +495,9 @@ export function createReviewStore(options: ReviewStoreOptions): ReviewStore {
           result.resolved++;
         }
       }
-      audit(user, 'ingest', meta.id, at, { note: `新增 ${result.added}，更新 ${result.updated}，自动解决 ${result.resolved}` });
+      audit(user, 'ingest', meta.id, at, {
+        note: `新增 ${result.added}，更新 ${result.updated}，自动解决 ${result.resolved}`,
+      });
       return result;
     },
   );
@@ -460,6 +507,7 @@ export function createReviewStore(options: ReviewStoreOptions): ReviewStore {
     let imported = 0;
     let rejected = 0;
     const touched = new Set<string>();
+    let lastMeta = '';
     for (const line of lines) {
       if (!line.trim()) continue;
       let value: Record<string, unknown>;
@@ -481,7 +529,11 @@ export function createReviewStore(options: ReviewStoreOptions): ReviewStore {
         doctor: typeof doctor === 'string' && doctor ? doctor : '未知',
         dischargeDate: dischargeDate.slice(0, 10),
       };
-      upsertRecord.run({ ...meta, recordJson: null, mentionsJson: null, at });
+      const metaKey = JSON.stringify(meta);
+      if (metaKey !== lastMeta) {
+        upsertRecord.run({ ...meta, recordJson: null, mentionsJson: null, at });
+        lastMeta = metaKey;
+      }
       putFinding(meta, parsed.data, at);
       touched.add(recordId);
       imported++;
@@ -583,7 +635,9 @@ export function createReviewStore(options: ReviewStoreOptions): ReviewStore {
         `SELECT seq, ${ITEM_COLUMNS}, ${column} AS sort_value FROM findings WHERE ${where}${keyset}
          ORDER BY ${column} ${dir}, seq ${dir} LIMIT ?`,
       ).all(...params, ...keyParams, limit + 1) as FindingRow[];
-      const total = (cached(`SELECT COUNT(*) AS n FROM findings WHERE ${where}`).get(...params) as { n: number }).n;
+      const total = (
+        cached(`SELECT COUNT(*) AS n FROM findings WHERE ${where}`).get(...params) as { n: number }
+      ).n;
       const more = rows.length > limit;
       const page = more ? rows.slice(0, limit) : rows;
       const last = page[page.length - 1];
@@ -612,7 +666,12 @@ export function createReviewStore(options: ReviewStoreOptions): ReviewStore {
       const row = selectRecord.get(recordId);
       if (!row) return undefined;
       return {
-        meta: { id: row.id, department: row.department, doctor: row.doctor, dischargeDate: row.discharge_date },
+        meta: {
+          id: row.id,
+          department: row.department,
+          doctor: row.doctor,
+          dischargeDate: row.discharge_date,
+        },
         record: row.record_json ? (JSON.parse(row.record_json) as PatientRecord) : null,
         mentions: row.mentions_json ? (JSON.parse(row.mentions_json) as StoredMention[]) : [],
         ingestedAt: row.ingested_at,
@@ -743,11 +802,18 @@ export function createReviewStore(options: ReviewStoreOptions): ReviewStore {
       );
       for (const rule of topRules.slice(0, 5)) {
         const hits = new Map(
-          (hitsStatement.all(rule.ruleId, ...params) as { month: string; hits: number }[]).map((r) => [r.month, r.hits]),
+          (hitsStatement.all(rule.ruleId, ...params) as { month: string; hits: number }[]).map((r) => [
+            r.month,
+            r.hits,
+          ]),
         );
         ruleRates.push({
           ruleId: rule.ruleId,
-          byMonth: months.map((month) => ({ month, records: monthRecords.get(month) ?? 0, hits: hits.get(month) ?? 0 })),
+          byMonth: months.map((month) => ({
+            month,
+            records: monthRecords.get(month) ?? 0,
+            hits: hits.get(month) ?? 0,
+          })),
         });
       }
 
@@ -759,9 +825,9 @@ export function createReviewStore(options: ReviewStoreOptions): ReviewStore {
         grade,
         count: aeRows.find((r) => r.grade === grade)?.count ?? 0,
       }));
-      const statusRows = cached(`SELECT status, COUNT(*) AS count FROM findings WHERE ${where} GROUP BY status`).all(
-        ...params,
-      ) as { status: ReviewStatus; count: number }[];
+      const statusRows = cached(
+        `SELECT status, COUNT(*) AS count FROM findings WHERE ${where} GROUP BY status`,
+      ).all(...params) as { status: ReviewStatus; count: number }[];
       return {
         months,
         records,

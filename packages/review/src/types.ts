@@ -81,7 +81,15 @@ export interface QueueFilter {
   to?: string;
 }
 
-export const SORT_KEYS = ['dischargeDate', 'severity', 'department', 'doctor', 'ruleId', 'status', 'updatedAt'] as const;
+export const SORT_KEYS = [
+  'dischargeDate',
+  'severity',
+  'department',
+  'doctor',
+  'ruleId',
+  'status',
+  'updatedAt',
+] as const;
 export type SortKey = (typeof SORT_KEYS)[number];
 
 export interface QueueQuery extends QueueFilter {

@@ -8,11 +8,18 @@ import type { AuditEntry } from './types.js';
 export async function renderAudit(ctx: AppContext, params: URLSearchParams): Promise<void> {
   const recordId = params.get('recordId') ?? '';
   const before = params.get('before') ?? '';
-  const { entries } = await getJson<{ entries: AuditEntry[] }>(`/audit${qs({ recordId, before, limit: 100 })}`);
+  const { entries } = await getJson<{ entries: AuditEntry[] }>(
+    `/audit${qs({ recordId, before, limit: 100 })}`,
+  );
   const form = h(
     'form',
     { class: 'filters card' },
-    h('label', { class: 'field' }, h('span', null, '病历号'), h('input', { name: 'recordId', value: recordId, placeholder: '全部病历' })),
+    h(
+      'label',
+      { class: 'field' },
+      h('span', null, '病历号'),
+      h('input', { name: 'recordId', value: recordId, placeholder: '全部病历' }),
+    ),
     h('div', { class: 'filter-actions' }, h('button', { type: 'submit', class: 'btn btn-primary' }, '查询')),
   );
   form.addEventListener('submit', (event) => {
@@ -22,7 +29,12 @@ export async function renderAudit(ctx: AppContext, params: URLSearchParams): Pro
   const last = entries[entries.length - 1];
   clear(ctx.main);
   ctx.main.append(
-    h('div', { class: 'page-head' }, h('h1', null, '审计日志'), h('p', { class: 'muted' }, '每一次导入和审核操作都按时间记录，只能追加，不能修改或删除。')),
+    h(
+      'div',
+      { class: 'page-head' },
+      h('h1', null, '审计日志'),
+      h('p', { class: 'muted' }, '每一次导入和审核操作都按时间记录，只能追加，不能修改或删除。'),
+    ),
     form,
     h(
       'div',
@@ -30,7 +42,15 @@ export async function renderAudit(ctx: AppContext, params: URLSearchParams): Pro
       h(
         'table',
         { class: 'queue', id: 'audit-table' },
-        h('thead', null, h('tr', null, ['时间', '用户', '角色', '操作', '病历号', '状态变化', '原因/意见'].map((t) => h('th', null, t)))),
+        h(
+          'thead',
+          null,
+          h(
+            'tr',
+            null,
+            ['时间', '用户', '角色', '操作', '病历号', '状态变化', '原因/意见'].map((t) => h('th', null, t)),
+          ),
+        ),
         h(
           'tbody',
           null,
@@ -42,9 +62,24 @@ export async function renderAudit(ctx: AppContext, params: URLSearchParams): Pro
               h('td', null, a.userName),
               h('td', { class: 'small' }, label(ROLE_LABELS, a.role)),
               h('td', null, label(ACTION_LABELS, a.action)),
-              h('td', { class: 'mono' }, h('a', { href: `#/record/${encodeURIComponent(a.recordId)}${a.findingKey ? `?finding=${encodeURIComponent(a.findingKey)}` : ''}` }, a.recordId)),
-              h('td', null, a.fromStatus ? statusBadge(a.fromStatus) : null, a.toStatus ? [' → ', statusBadge(a.toStatus)] : null),
-              h('td', { class: 'small' }, a.note ?? ''),
+              h(
+                'td',
+                { class: 'mono' },
+                h(
+                  'a',
+                  {
+                    href: `#/record/${encodeURIComponent(a.recordId)}${a.findingKey ? `?finding=${encodeURIComponent(a.findingKey)}` : ''}`,
+                  },
+                  a.recordId,
+                ),
+              ),
+              h(
+                'td',
+                null,
+                a.fromStatus ? statusBadge(a.fromStatus) : null,
+                a.toStatus ? [' → ', statusBadge(a.toStatus)] : null,
+              ),
+              h('td', { class: 'small wrap' }, a.note ?? ''),
             ),
           ),
         ),
@@ -52,7 +87,16 @@ export async function renderAudit(ctx: AppContext, params: URLSearchParams): Pro
       h(
         'div',
         { class: 'pager' },
-        h('button', { class: 'btn', type: 'button', disabled: entries.length < 100 || !last, onclick: () => (location.hash = `#/audit${qs({ recordId, before: last?.seq })}`) }, '更早的记录'),
+        h(
+          'button',
+          {
+            class: 'btn',
+            type: 'button',
+            disabled: entries.length < 100 || !last,
+            onclick: () => (location.hash = `#/audit${qs({ recordId, before: last?.seq })}`),
+          },
+          '更早的记录',
+        ),
       ),
     ),
   );

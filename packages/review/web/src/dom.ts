@@ -15,7 +15,8 @@ export function h<K extends keyof HTMLElementTagNameMap>(
   if (attrs)
     for (const [name, value] of Object.entries(attrs)) {
       if (value === undefined || value === false) continue;
-      if (typeof value === 'function') el.addEventListener(name.replace(/^on/, '').toLowerCase(), value as EventListener);
+      if (typeof value === 'function')
+        el.addEventListener(name.replace(/^on/, '').toLowerCase(), value as EventListener);
       else if (value === true) el.setAttribute(name, '');
       else el.setAttribute(name, String(value));
     }
@@ -27,15 +28,23 @@ export function append(parent: Node, children: Child[]): void {
   for (const c of children) {
     if (c === null || c === undefined || c === false) continue;
     if (Array.isArray(c)) append(parent, c);
-    else parent.appendChild(typeof c === 'string' || typeof c === 'number' ? document.createTextNode(String(c)) : c);
+    else
+      parent.appendChild(
+        typeof c === 'string' || typeof c === 'number' ? document.createTextNode(String(c)) : c,
+      );
   }
 }
 
 const SVG_NS = 'http://www.w3.org/2000/svg';
 
-export function svg(tag: string, attrs: Record<string, string | number | undefined> = {}, ...children: (Node | string)[]): SVGElement {
+export function svg(
+  tag: string,
+  attrs: Record<string, string | number | undefined> = {},
+  ...children: (Node | string)[]
+): SVGElement {
   const el = document.createElementNS(SVG_NS, tag);
-  for (const [name, value] of Object.entries(attrs)) if (value !== undefined) el.setAttribute(name, String(value));
+  for (const [name, value] of Object.entries(attrs))
+    if (value !== undefined) el.setAttribute(name, String(value));
   for (const c of children) el.appendChild(typeof c === 'string' ? document.createTextNode(c) : c);
   return el;
 }

@@ -40,7 +40,11 @@ function showLogin(message?: string): void {
     'form',
     { class: 'login card', id: 'login-form' },
     h('h2', null, '登录病历质控审核平台'),
-    h('p', { class: 'muted' }, '使用管理员分配的个人访问令牌登录。每一次审核操作都将以您的身份记入审计日志。'),
+    h(
+      'p',
+      { class: 'muted' },
+      '使用管理员分配的个人访问令牌登录。每一次审核操作都将以您的身份记入审计日志。',
+    ),
     h('label', { for: 'login-token' }, '访问令牌'),
     input,
     error,
@@ -101,7 +105,12 @@ async function route(): Promise<void> {
   } catch (error) {
     clear(main);
     main.appendChild(
-      h('div', { class: 'card error-card' }, h('h2', null, '加载失败'), h('p', null, (error as Error).message)),
+      h(
+        'div',
+        { class: 'card error-card' },
+        h('h2', null, '加载失败'),
+        h('p', null, (error as Error).message),
+      ),
     );
   }
 }

@@ -4,7 +4,17 @@ import { CATEGORY_LABELS, label, SEVERITY_LABELS, SOURCE_LABELS, STATUS_LABELS }
 import type { AppContext } from './main.js';
 import type { Facets, QueuePage } from './types.js';
 
-const FILTER_KEYS = ['department', 'doctor', 'ruleId', 'category', 'severity', 'status', 'source', 'from', 'to'] as const;
+const FILTER_KEYS = [
+  'department',
+  'doctor',
+  'ruleId',
+  'category',
+  'severity',
+  'status',
+  'source',
+  'from',
+  'to',
+] as const;
 const COLUMNS: { key: string; label: string; sort?: string }[] = [
   { key: 'severity', label: '级别', sort: 'severity' },
   { key: 'recordId', label: '病历号' },
@@ -71,20 +81,45 @@ export async function renderQueue(ctx: AppContext, params: URLSearchParams): Pro
   const form = h(
     'form',
     { class: 'filters card', id: 'queue-filters' },
-    select('department', '科室', facets.departments.map((d) => [d, d]), filter.department ?? null),
-    select('doctor', '医生', facets.doctors.map((d) => [d, d]), filter.doctor ?? null),
+    select(
+      'department',
+      '科室',
+      facets.departments.map((d) => [d, d]),
+      filter.department ?? null,
+    ),
+    select(
+      'doctor',
+      '医生',
+      facets.doctors.map((d) => [d, d]),
+      filter.doctor ?? null,
+    ),
     select(
       'ruleId',
       '规则',
       facets.rules.map((r) => [r.ruleId, r.ruleId]),
       filter.ruleId ?? null,
     ),
-    select('category', '类别', facets.categories.map((c) => [c, label(CATEGORY_LABELS, c)]), filter.category ?? null),
+    select(
+      'category',
+      '类别',
+      facets.categories.map((c) => [c, label(CATEGORY_LABELS, c)]),
+      filter.category ?? null,
+    ),
     select('severity', '级别', Object.entries(SEVERITY_LABELS), filter.severity ?? null),
     select('status', '状态', Object.entries(STATUS_LABELS), filter.status ?? null),
     select('source', '来源', Object.entries(SOURCE_LABELS), filter.source ?? null),
-    h('label', { class: 'field' }, h('span', null, '出院日期起'), h('input', { type: 'date', name: 'from', id: 'f-from', value: filter.from ?? '' })),
-    h('label', { class: 'field' }, h('span', null, '出院日期止'), h('input', { type: 'date', name: 'to', id: 'f-to', value: filter.to ?? '' })),
+    h(
+      'label',
+      { class: 'field' },
+      h('span', null, '出院日期起'),
+      h('input', { type: 'date', name: 'from', id: 'f-from', value: filter.from ?? '' }),
+    ),
+    h(
+      'label',
+      { class: 'field' },
+      h('span', null, '出院日期止'),
+      h('input', { type: 'date', name: 'to', id: 'f-to', value: filter.to ?? '' }),
+    ),
     h(
       'div',
       { class: 'filter-actions' },
@@ -122,10 +157,18 @@ export async function renderQueue(ctx: AppContext, params: URLSearchParams): Pro
       const nextOrder = active && order === 'desc' ? 'asc' : 'desc';
       return h(
         'th',
-        { class: `sortable${active ? ' sorted' : ''}`, 'aria-sort': active ? (order === 'asc' ? 'ascending' : 'descending') : undefined },
+        {
+          class: `sortable${active ? ' sorted' : ''}`,
+          'aria-sort': active ? (order === 'asc' ? 'ascending' : 'descending') : undefined,
+        },
         h(
           'button',
-          { type: 'button', class: 'th-btn', 'data-sort': c.sort, onclick: () => go({ ...filter, sort: c.sort, order: nextOrder }) },
+          {
+            type: 'button',
+            class: 'th-btn',
+            'data-sort': c.sort,
+            onclick: () => go({ ...filter, sort: c.sort, order: nextOrder }),
+          },
           c.label,
           h('span', { class: 'sort-mark' }, active ? (order === 'asc' ? '▲' : '▼') : '↕'),
         ),
@@ -137,9 +180,15 @@ export async function renderQueue(ctx: AppContext, params: URLSearchParams): Pro
     const href = `#/record/${encodeURIComponent(i.recordId)}?finding=${encodeURIComponent(i.key)}`;
     return h(
       'tr',
-      { class: 'queue-row', 'data-key': i.key, tabindex: 0, onclick: () => (location.hash = href), onkeydown: (e: KeyboardEvent) => {
-        if (e.key === 'Enter') location.hash = href;
-      } },
+      {
+        class: 'queue-row',
+        'data-key': i.key,
+        tabindex: 0,
+        onclick: () => (location.hash = href),
+        onkeydown: (e: KeyboardEvent) => {
+          if (e.key === 'Enter') location.hash = href;
+        },
+      },
       h('td', null, severityBadge(i.severity)),
       h('td', { class: 'mono' }, h('a', { href }, i.recordId)),
       h('td', null, i.department),
@@ -147,9 +196,18 @@ export async function renderQueue(ctx: AppContext, params: URLSearchParams): Pro
       h('td', { class: 'mono' }, i.dischargeDate),
       h('td', null, h('span', { class: `src src-${i.source}` }, label(SOURCE_LABELS, i.source))),
       h('td', { class: 'mono small' }, i.ruleId),
-      h('td', { class: 'summary' }, i.summary, i.grade ? h('span', { class: 'grade' }, ` ${i.grade}级`) : null),
+      h(
+        'td',
+        { class: 'summary' },
+        i.summary,
+        i.grade ? h('span', { class: 'grade' }, ` ${i.grade}级`) : null,
+      ),
       h('td', null, statusBadge(i.status)),
-      h('td', { class: 'small muted' }, i.updatedBy ? `${i.updatedBy} · ${i.updatedAt.slice(0, 16).replace('T', ' ')}` : '—'),
+      h(
+        'td',
+        { class: 'small muted' },
+        i.updatedBy ? `${i.updatedBy} · ${i.updatedAt.slice(0, 16).replace('T', ' ')}` : '—',
+      ),
     );
   });
 
@@ -157,10 +215,20 @@ export async function renderQueue(ctx: AppContext, params: URLSearchParams): Pro
   const pager = h(
     'div',
     { class: 'pager' },
-    h('span', { class: 'muted', id: 'queue-total' }, `共 ${page.total} 条 · 第 ${pageIndex + 1} 页 / 共 ${Math.max(1, Math.ceil(page.total / 50))} 页`),
+    h(
+      'span',
+      { class: 'muted', id: 'queue-total' },
+      `共 ${page.total} 条 · 第 ${pageIndex + 1} 页 / 共 ${Math.max(1, Math.ceil(page.total / 50))} 页`,
+    ),
     h(
       'button',
-      { class: 'btn', type: 'button', id: 'prev-page', disabled: pageIndex === 0, onclick: () => go({ ...filter, sort, order, cursor: prevCursor }) },
+      {
+        class: 'btn',
+        type: 'button',
+        id: 'prev-page',
+        disabled: pageIndex === 0,
+        onclick: () => go({ ...filter, sort, order, cursor: prevCursor }),
+      },
       '上一页',
     ),
     h(
@@ -184,7 +252,12 @@ export async function renderQueue(ctx: AppContext, params: URLSearchParams): Pro
 
   clear(ctx.main);
   ctx.main.append(
-    h('div', { class: 'page-head' }, h('h1', null, '审核队列'), h('p', { class: 'muted' }, '病历质控、临床决策支持与不良事件检测发现的问题。点击一行查看病历与证据。')),
+    h(
+      'div',
+      { class: 'page-head' },
+      h('h1', null, '审核队列'),
+      h('p', { class: 'muted' }, '病历质控、临床决策支持与不良事件检测发现的问题。点击一行查看病历与证据。'),
+    ),
     form,
     h(
       'div',

@@ -8,7 +8,6 @@ import {
   GRADE_LABELS,
   label,
   SOURCE_LABELS,
-  STATUS_LABELS,
 } from './labels.js';
 import type { AppContext } from './main.js';
 import { severityBadge, statusBadge } from './queue.js';
@@ -21,7 +20,12 @@ const ACTIONS_FROM: Record<string, string[]> = {
   return: ['open', 'confirmed'],
   reopen: ['confirmed', 'dismissed', 'resolved', 'returned'],
 };
-const DISMISS_REASONS = ['病历中已有该内容，规则误判', '该规则不适用于本病例', '文本识别（NLP）错误', '源数据错误，已另行更正'];
+const DISMISS_REASONS = [
+  '病历中已有该内容，规则误判',
+  '该规则不适用于本病例',
+  '文本识别（NLP）错误',
+  '源数据错误，已另行更正',
+];
 
 interface Piece {
   start: number;
@@ -31,7 +35,11 @@ interface Piece {
 }
 
 /** Split a text at every mention and evidence boundary; each piece knows its mention and the findings citing it. */
-function pieces(text: string, mentions: Mention[], evidence: { key: string; start: number; end: number }[]): Piece[] {
+function pieces(
+  text: string,
+  mentions: Mention[],
+  evidence: { key: string; start: number; end: number }[],
+): Piece[] {
   const cuts = new Set<number>([0, text.length]);
   // Overlapping mentions: keep the longer one (ties: the earlier).
   const chosen: Mention[] = [];
@@ -66,7 +74,11 @@ function mentionTitle(m: Mention): string {
   return parts.join(' · ');
 }
 
-function renderText(text: string, mentions: Mention[], evidence: { key: string; start: number; end: number }[]): HTMLElement {
+function renderText(
+  text: string,
+  mentions: Mention[],
+  evidence: { key: string; start: number; end: number }[],
+): HTMLElement {
   const pre = h('div', { class: 'doc-text' });
   for (const p of pieces(text, mentions, evidence)) {
     const chunk = text.slice(p.start, p.end);
@@ -107,7 +119,13 @@ function legend(): HTMLElement {
 
 function openNoteDialog(title: string, hint: string, presets: string[]): Promise<string | null> {
   return new Promise((resolve) => {
-    const area = h('textarea', { id: 'action-note', rows: 4, required: true, placeholder: hint, maxlength: 2000 });
+    const area = h('textarea', {
+      id: 'action-note',
+      rows: 4,
+      'aria-required': 'true',
+      placeholder: hint,
+      maxlength: 2000,
+    });
     const error = h('p', { class: 'form-error' });
     const dialog = h(
       'dialog',
@@ -120,7 +138,9 @@ function openNoteDialog(title: string, hint: string, presets: string[]): Promise
           ? h(
               'div',
               { class: 'chips' },
-              presets.map((p) => h('button', { type: 'button', class: 'chip', onclick: () => (area.value = p) }, p)),
+              presets.map((p) =>
+                h('button', { type: 'button', class: 'chip', onclick: () => (area.value = p) }, p),
+              ),
             )
           : null,
         area,
@@ -128,7 +148,17 @@ function openNoteDialog(title: string, hint: string, presets: string[]): Promise
         h(
           'div',
           { class: 'dialog-actions' },
-          h('button', { type: 'button', class: 'btn', value: 'cancel', id: 'note-cancel', onclick: () => dialog.close('cancel') }, '取消'),
+          h(
+            'button',
+            {
+              type: 'button',
+              class: 'btn',
+              value: 'cancel',
+              id: 'note-cancel',
+              onclick: () => dialog.close('cancel'),
+            },
+            '取消',
+          ),
           h('button', { type: 'submit', class: 'btn btn-primary', value: 'ok', id: 'note-submit' }, '提交'),
         ),
       ),
@@ -151,7 +181,11 @@ function openNoteDialog(title: string, hint: string, presets: string[]): Promise
   });
 }
 
-export async function renderRecord(ctx: AppContext, recordId: string, params: URLSearchParams): Promise<void> {
+export async function renderRecord(
+  ctx: AppContext,
+  recordId: string,
+  params: URLSearchParams,
+): Promise<void> {
   const detail = await getJson<RecordDetail>(`/records/${encodeURIComponent(recordId)}`);
   let activeKey = params.get('finding');
 
@@ -164,7 +198,8 @@ export async function renderRecord(ctx: AppContext, recordId: string, params: UR
         evidenceByDoc.set(e.documentId, list);
       }
   const mentionsByDoc = new Map<string, Mention[]>();
-  for (const m of detail.mentions) mentionsByDoc.set(m.documentId, [...(mentionsByDoc.get(m.documentId) ?? []), m]);
+  for (const m of detail.mentions)
+    mentionsByDoc.set(m.documentId, [...(mentionsByDoc.get(m.documentId) ?? []), m]);
 
   const docs = h(
     'section',
@@ -175,14 +210,20 @@ export async function renderRecord(ctx: AppContext, recordId: string, params: UR
           h(
             'article',
             { class: 'doc', id: `doc-${d.id}`, 'data-doc': d.id },
-            h('header', null, h('h3', null, d.type), h('span', { class: 'muted small' }, `${d.createdTime}${d.author ? ` · ${d.author}` : ''}`)),
+            h(
+              'header',
+              null,
+              h('h3', null, d.type),
+              h('span', { class: 'muted small' }, `${d.createdTime}${d.author ? ` · ${d.author}` : ''}`),
+            ),
             renderText(d.text, mentionsByDoc.get(d.id) ?? [], evidenceByDoc.get(d.id) ?? []),
           ),
         )
       : h('p', { class: 'empty' }, '仅导入了批量质控结果，未保存病历原文。'),
   );
 
-  const findingRefs = (keys: string[]) => keys.map((k) => detail.findings.find((f) => f.key === k)).filter(Boolean) as StoredFinding[];
+  const findingRefs = (keys: string[]) =>
+    keys.map((k) => detail.findings.find((f) => f.key === k)).filter(Boolean) as StoredFinding[];
 
   const frontPage = h(
     'section',
@@ -192,7 +233,11 @@ export async function renderRecord(ctx: AppContext, recordId: string, params: UR
       ? h(
           'table',
           { class: 'fp-table' },
-          h('thead', null, h('tr', null, h('th', null, '代码'), h('th', null, '项目'), h('th', null, '填写内容'))),
+          h(
+            'thead',
+            null,
+            h('tr', null, h('th', null, '代码'), h('th', null, '项目'), h('th', null, '填写内容')),
+          ),
           h(
             'tbody',
             null,
@@ -205,10 +250,20 @@ export async function renderRecord(ctx: AppContext, recordId: string, params: UR
                     class: row.findingKeys.length ? 'fp-defect' : '',
                     'data-path': row.path,
                     'data-findings': row.findingKeys.join(' '),
-                    title: findingRefs(row.findingKeys).map((f) => f.summary).join('\n') || undefined,
+                    title:
+                      findingRefs(row.findingKeys)
+                        .map((f) => f.summary)
+                        .join('\n') || undefined,
                   },
                   h('td', { class: 'mono small' }, row.code),
-                  h('td', null, row.label, row.findingKeys.length ? h('span', { class: 'defect-mark', 'aria-label': '缺陷' }, '缺陷') : null),
+                  h(
+                    'td',
+                    null,
+                    row.label,
+                    row.findingKeys.length
+                      ? h('span', { class: 'defect-mark', 'aria-label': '缺陷' }, '缺陷')
+                      : null,
+                  ),
                   h('td', null, row.value || h('span', { class: 'muted' }, '（未填写）')),
                 ),
               ),
@@ -225,7 +280,11 @@ export async function renderRecord(ctx: AppContext, recordId: string, params: UR
         h(
           'table',
           { class: 'fp-table' },
-          h('thead', null, h('tr', null, h('th', null, '药品'), h('th', null, '用法'), h('th', null, '起止'))),
+          h(
+            'thead',
+            null,
+            h('tr', null, h('th', null, '药品'), h('th', null, '用法'), h('th', null, '起止')),
+          ),
           h(
             'tbody',
             null,
@@ -233,8 +292,19 @@ export async function renderRecord(ctx: AppContext, recordId: string, params: UR
               h(
                 'tr',
                 { 'data-ref': m.id },
-                h('td', null, m.name, h('span', { class: 'muted small' }, m.kind === 'once' ? ' 临时' : ' 长期')),
-                h('td', { class: 'small' }, [m.dose !== null ? `${m.dose}${m.doseUnit ?? ''}` : '', m.route, m.frequency].filter(Boolean).join(' ')),
+                h(
+                  'td',
+                  null,
+                  m.name,
+                  h('span', { class: 'muted small' }, m.kind === 'once' ? ' 临时' : ' 长期'),
+                ),
+                h(
+                  'td',
+                  { class: 'small' },
+                  [m.dose !== null ? `${m.dose}${m.doseUnit ?? ''}` : '', m.route, m.frequency]
+                    .filter(Boolean)
+                    .join(' '),
+                ),
                 h('td', { class: 'small mono' }, `${m.startTime ?? ''} → ${m.stopTime ?? '至今'}`),
               ),
             ),
@@ -307,7 +377,12 @@ export async function renderRecord(ctx: AppContext, recordId: string, params: UR
       );
     return h(
       'li',
-      { class: `finding sev-border-${f.severity}`, 'data-key': f.key, tabindex: 0, onclick: () => activate(f.key, true) },
+      {
+        class: `finding sev-border-${f.severity}`,
+        'data-key': f.key,
+        tabindex: 0,
+        onclick: () => activate(f.key, true),
+      },
       h(
         'div',
         { class: 'finding-head' },
@@ -334,18 +409,28 @@ export async function renderRecord(ctx: AppContext, recordId: string, params: UR
           f.finding.evidence.map((e) => h('li', null, h('span', { class: 'ev-kind' }, e.kind), ' ', e.text)),
         ),
         f.finding.suggestions.length
-          ? h('ul', { class: 'suggestions' }, f.finding.suggestions.map((s) => h('li', null, s.label)))
+          ? h(
+              'ul',
+              { class: 'suggestions' },
+              f.finding.suggestions.map((s) => h('li', null, s.label)),
+            )
           : null,
         h('p', { class: 'small muted' }, `来源：${f.finding.source.label}`),
       ),
-      f.statusNote ? h('p', { class: 'status-note' }, `处理意见：${f.statusNote}（${f.updatedBy ?? ''}）`) : null,
+      f.statusNote
+        ? h('p', { class: 'status-note' }, `处理意见：${f.statusNote}（${f.updatedBy ?? ''}）`)
+        : null,
       h('div', { class: 'finding-actions' }, actions),
     );
   });
 
   function activate(key: string, scroll: boolean): void {
     activeKey = key;
-    history.replaceState(null, '', `#/record/${encodeURIComponent(recordId)}?finding=${encodeURIComponent(key)}`);
+    history.replaceState(
+      null,
+      '',
+      `#/record/${encodeURIComponent(recordId)}?finding=${encodeURIComponent(key)}`,
+    );
     for (const el of document.querySelectorAll('.finding.active, .ev-active, .doc-active, .row-active'))
       el.classList.remove('active', 'ev-active', 'doc-active', 'row-active');
     document.querySelector(`.finding[data-key="${CSS.escape(key)}"]`)?.classList.add('active');
@@ -398,9 +483,22 @@ export async function renderRecord(ctx: AppContext, recordId: string, params: UR
         h('dd', null, m.doctor),
         h('dt', null, '出院日期'),
         h('dd', null, m.dischargeDate),
-        p ? [h('dt', null, '患者'), h('dd', null, `${p.name ?? ''} ${p.sex === 'male' ? '男' : p.sex === 'female' ? '女' : ''} ${p.birthDate ?? ''}`)] : null,
+        p
+          ? [
+              h('dt', null, '患者'),
+              h(
+                'dd',
+                null,
+                `${p.name ?? ''} ${p.sex === 'male' ? '男' : p.sex === 'female' ? '女' : ''} ${p.birthDate ?? ''}`,
+              ),
+            ]
+          : null,
         h('dt', null, '问题'),
-        h('dd', null, `${detail.findings.length} 条（待审核 ${detail.findings.filter((f) => f.status === 'open').length}）`),
+        h(
+          'dd',
+          null,
+          `${detail.findings.length} 条（待审核 ${detail.findings.filter((f) => f.status === 'open').length}）`,
+        ),
       ),
     ),
     h(
@@ -410,7 +508,12 @@ export async function renderRecord(ctx: AppContext, recordId: string, params: UR
       h(
         'aside',
         { class: 'record-side' },
-        h('section', { class: 'card', id: 'findings' }, h('h2', null, `发现的问题（${detail.findings.length}）`), h('ul', { class: 'findings' }, findingCards)),
+        h(
+          'section',
+          { class: 'card', id: 'findings' },
+          h('h2', null, `发现的问题（${detail.findings.length}）`),
+          h('ul', { class: 'findings' }, findingCards),
+        ),
         audit,
       ),
     ),

@@ -78,7 +78,13 @@ export interface RecordDetail {
   meta: { id: string; department: string; doctor: string; dischargeDate: string };
   ingestedAt: string;
   patient: { sex: string; birthDate?: string; name?: string } | null;
-  encounter: { admissionTime: string; dischargeTime?: string; department: string; ward?: string; bed?: string } | null;
+  encounter: {
+    admissionTime: string;
+    dischargeTime?: string;
+    department: string;
+    ward?: string;
+    bed?: string;
+  } | null;
   documents: { id: string; type: string; createdTime: string; author: string | null; text: string }[];
   medications: {
     id: string;
