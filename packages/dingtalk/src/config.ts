@@ -44,6 +44,8 @@ export const dispatcherConfigSchema = z.strictObject({
   windowMs: z.number().int().positive().default(60_000),
   /** Extra spacing kept on top of the window, for network delay between us and DingTalk. */
   safetyMarginMs: z.number().int().nonnegative().default(1_000),
+  /** How long the dispatcher lease lasts without renewal (a crashed holder blocks others this long). */
+  leaseMs: z.number().int().positive().default(30_000),
   /** Idle poll interval when nothing is due. */
   pollIntervalMs: z.number().int().positive().default(1_000),
 });

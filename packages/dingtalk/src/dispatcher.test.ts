@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Clock } from './clock.js';
 import { createDispatcher } from './dispatcher.js';
@@ -159,6 +162,32 @@ describe('dispatcher against the loopback DingTalk server', () => {
     await dispatcher.tick();
     expect(server.received[0]!.body.msgtype).toBe('actionCard');
     expect(outbox.counts().delivered).toBe(1);
+  });
+
+  it('lets only the lease holder send; another dispatcher takes over after expiry and re-sends what was mid-send', async () => {
+    const clock = manualClock();
+    const dir = mkdtempSync(join(tmpdir(), 'yijian-lease-'));
+    const server = await startDingTalkTestServer({ accessToken: 'tok', secret: SECRET, clock });
+    const a = new Outbox({ path: join(dir, 'o.db'), clock });
+    const b = new Outbox({ path: join(dir, 'o.db'), clock });
+    open.push(server, a, b, { close: () => rmSync(dir, { recursive: true, force: true }) });
+    const robots = [
+      { name: 'quality', webhook: server.webhook, secret: SECRET, reviewBaseUrl: 'https://yijian.test' },
+    ];
+    const da = createDispatcher({ outbox: a, clock, robots, owner: 'a' });
+    const db = createDispatcher({ outbox: b, clock, robots, owner: 'b' });
+    a.enqueue(syntheticEvent(20), { robots: ['quality'] });
+    expect(await da.tick()).toBe(1);
+    b.enqueue(syntheticEvent(21), { robots: ['quality'] });
+    expect(await db.tick()).toBe(0); // a holds the lease
+    // a dies mid-send: its job stays in `sending`.
+    const job = a.due('quality', clock.now(), 1)[0]!;
+    a.beginSend('quality', [job.id], clock.now());
+    expect(await db.tick()).toBe(0);
+    clock.advance(30_001);
+    expect(await db.tick()).toBe(1);
+    expect(b.job(job.key)).toMatchObject({ status: 'delivered', inFlightRecoveries: 1 });
+    expect(server.received.map((m) => m.keys)).toEqual([['ae-00020.quality'], ['ae-00021.quality']]);
   });
 
   it('runs as a loop: start, wake after enqueue, stop', async () => {

@@ -1,3 +1,5 @@
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
 import { createRobotClient, type RobotClient } from './client.js';
 import { type Clock, systemClock } from './clock.js';
 import {
@@ -15,6 +17,7 @@ import type { Outbox, OutboxCounts } from './outbox.js';
 /** What the dispatcher reports as it works (for logs; never carries patient data beyond the notice). */
 export type DispatchLog =
   | { type: 'recovered'; jobs: number }
+  | { type: 'lease'; held: boolean; owner: string }
   | { type: 'send'; robot: string; keys: string[]; attempt: number }
   | { type: 'result'; robot: string; keys: string[]; outcome: DeliveryOutcome; dead: string[] }
   | { type: 'paused'; robot: string; until: number };
@@ -25,6 +28,8 @@ export interface DispatcherOptions {
   robots: readonly (RobotConfigInput | RobotClient)[];
   config?: DispatcherConfigInput;
   clock?: Clock;
+  /** Lease owner id (default: host, pid and a random suffix). */
+  owner?: string;
   /** Source of jitter, [0, 1). */
   random?: () => number;
   onLog?: (entry: DispatchLog) => void;
@@ -38,9 +43,9 @@ export interface DispatcherMetrics extends OutboxCounts {
 }
 
 export interface Dispatcher {
-  /** Recover jobs interrupted by a crash, then deliver until stopped. */
+  /** Deliver until stopped: take the outbox lease, recover jobs interrupted by a crash, send. */
   start(): void;
-  /** Stop after the request in flight (if any) has finished. */
+  /** Stop after the request in flight (if any) has finished, and release the lease. */
   stop(): Promise<void>;
   /** Cut the current idle wait short (call after enqueueing). */
   wake(): void;
@@ -88,6 +93,26 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     }
     return l;
   };
+  const owner = options.owner ?? `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+  let leaseUntil = 0;
+  /** Hold the lease (renewing it at half-life); recover crashed sends when it is newly taken. */
+  function holdLease(): boolean {
+    const now = clock.now();
+    if (leaseUntil - now > config.leaseMs / 2) return true;
+    const had = leaseUntil > now;
+    if (!outbox.acquireLease(owner, now, config.leaseMs)) {
+      if (had) log({ type: 'lease', held: false, owner });
+      leaseUntil = 0;
+      return false;
+    }
+    if (!had) {
+      log({ type: 'lease', held: true, owner });
+      const recovered = outbox.recoverInFlight();
+      if (recovered) log({ type: 'recovered', jobs: recovered });
+    }
+    leaseUntil = now + config.leaseMs;
+    return true;
+  }
   const messages = { delivered: 0, transient: 0, throttled: 0, permanent: 0 };
   let merged = 0;
   let running = false;
@@ -104,6 +129,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
   /** One step for one robot: returns the ms to wait before the next step (0 = go on). */
   async function step(client: RobotClient): Promise<{ sent: boolean; waitMs: number }> {
     const robot = client.config.name;
+    if (!holdLease()) return { sent: false, waitMs: config.pollIntervalMs };
     const now = clock.now();
     const paused = outbox.pausedUntil(robot);
     if (paused > now) return { sent: false, waitMs: Math.min(paused - now, config.pollIntervalMs) };
@@ -201,8 +227,6 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     config,
     start() {
       if (running) return;
-      const recovered = outbox.recoverInFlight();
-      if (recovered) log({ type: 'recovered', jobs: recovered });
       running = true;
       loops = clients.map((c) => loop(c));
     },
@@ -211,6 +235,8 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       for (const w of [...wakers]) w();
       await Promise.all(loops);
       loops = [];
+      if (leaseUntil > 0) outbox.releaseLease(owner);
+      leaseUntil = 0;
     },
     wake() {
       if (wakers.length === 0) wakePending = true;

@@ -78,6 +78,11 @@ CREATE TABLE IF NOT EXISTS ae_sends (
   finished_at INTEGER
 );
 CREATE INDEX IF NOT EXISTS ae_sends_robot_at ON ae_sends (robot, at);
+CREATE TABLE IF NOT EXISTS ae_lease (
+  name TEXT PRIMARY KEY,
+  owner TEXT NOT NULL,
+  expires_at INTEGER NOT NULL
+);
 CREATE TABLE IF NOT EXISTS ae_robot_state (
   robot TEXT PRIMARY KEY,
   paused_until INTEGER NOT NULL
@@ -340,6 +345,31 @@ export class Outbox {
         'INSERT INTO ae_robot_state (robot, paused_until) VALUES (?, ?) ON CONFLICT (robot) DO UPDATE SET paused_until = excluded.paused_until',
       )
       .run(robot, until);
+  }
+
+  /**
+   * Take or renew the dispatcher lease: only its holder may send, so two processes on one outbox
+   * file never share a robot's 20/min budget unknowingly nor re-send each other's in-flight jobs.
+   * True when `owner` holds it until `now + ttlMs`.
+   */
+  acquireLease(owner: string, now: number, ttlMs: number): boolean {
+    const tx = this.db.transaction(() => {
+      const cur = this.db.prepare("SELECT owner, expires_at FROM ae_lease WHERE name = 'dispatcher'").get() as
+        | { owner: string; expires_at: number }
+        | undefined;
+      if (cur && cur.owner !== owner && cur.expires_at > now) return false;
+      this.db
+        .prepare(
+          "INSERT INTO ae_lease (name, owner, expires_at) VALUES ('dispatcher', ?, ?) ON CONFLICT (name) DO UPDATE SET owner = excluded.owner, expires_at = excluded.expires_at",
+        )
+        .run(owner, now + ttlMs);
+      return true;
+    });
+    return tx.immediate();
+  }
+
+  releaseLease(owner: string): void {
+    this.db.prepare("DELETE FROM ae_lease WHERE name = 'dispatcher' AND owner = ?").run(owner);
   }
 
   /** Numbers for metrics (Prometheus gauges/counters) and the API. */
