@@ -7,4 +7,11 @@ import { qcCommand } from './qc.js';
 import type { Command } from './types.js';
 
 /** Every CLI command group; one line each. */
-export const commands: Command[] = [aeCommand, analyzeCommand, checkCommand, kgCommand, nerCommand, qcCommand];
+export const commands: Command[] = [
+  aeCommand,
+  analyzeCommand,
+  checkCommand,
+  kgCommand,
+  nerCommand,
+  qcCommand,
+];
