@@ -1,5 +1,6 @@
 import { type ClinicalDocument, fromZodIssues, type PatientRecord } from '@yijian/emr';
 import type { Annotation, Mention } from '@yijian/ner';
+import type { PatientFacts } from '@yijian/rules';
 import { z } from 'zod';
 import { readResource } from './catalog.js';
 import type { QcConfig } from './config.js';
@@ -40,6 +41,8 @@ export interface ConsistencyInput {
   resolver?: ConceptResolver;
   /** Rule ids that already fired for this record (to avoid a second finding on the same defect). */
   fired: ReadonlySet<string>;
+  /** Facts from @yijian/rules: medication orders linked to graph concepts and classes. */
+  facts?: PatientFacts;
 }
 
 // --- data --------------------------------------------------------------------------------------------------
@@ -569,7 +572,7 @@ function checkCopyPaste(record: PatientRecord, config: QcConfig, emit: Emit): vo
   }
 }
 
-function checkTreatedUncoded(record: PatientRecord, emit: Emit): void {
+function checkTreatedUncoded(record: PatientRecord, facts: PatientFacts | undefined, emit: Emit): void {
   const data = consistencyData();
   const fp = record.frontPage;
   const codes: { code: string; path: string }[] = fp
@@ -585,8 +588,12 @@ function checkTreatedUncoded(record: PatientRecord, emit: Emit): void {
   if (codes.length === 0) return;
   data.treatedConditions.forEach((spec, k) => {
     const re = data.orderRes[k]!;
+    // An order counts by its written name, or by the graph concept @yijian/rules linked it to (brand names).
+    const linked = new Set(
+      (facts?.medications ?? []).filter((m) => m.conceptId && re.test(m.conceptName)).map((m) => m.id),
+    );
     const orders = record.medications.filter(
-      (m) => m.status !== 'cancelled' && m.status !== 'draft' && re.test(m.drugName),
+      (m) => m.status !== 'cancelled' && m.status !== 'draft' && (re.test(m.drugName) || linked.has(m.id)),
     );
     const t = fp?.transfusion;
     const units = spec.frontPageTransfusion
@@ -636,7 +643,7 @@ export function runConsistencyChecks(
   checkAllergyText(record, input, emit);
   checkPatientTerms(record, input, emit);
   checkCopyPaste(record, config, emit);
-  checkTreatedUncoded(record, emit);
+  checkTreatedUncoded(record, input.facts, emit);
 }
 
 export type { Mention };

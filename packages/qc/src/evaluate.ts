@@ -1,5 +1,6 @@
 import { type PatientRecord, type PatientRecordInput, parseRecord } from '@yijian/emr';
 import type { Annotation } from '@yijian/ner';
+import type { PatientFacts } from '@yijian/rules';
 import type { CodeTable } from './code-table.js';
 import { runCompletenessChecks, type SectionsDetected } from './completeness.js';
 import { parseQcConfig, type QcConfig, type QcConfigInput } from './config.js';
@@ -22,8 +23,11 @@ export interface FrontPageOptions {
 }
 
 export interface RecordQcInput {
-  /** Patient facts from @yijian/rules buildFacts (used by the consistency checks). */
-  facts?: unknown;
+  /**
+   * Patient facts from @yijian/rules `buildFacts`: orders linked to graph concepts let the treated-but-uncoded
+   * check recognise brand and trade names (诺和灵R → 胰岛素) through the drug's concept and classes.
+   */
+  facts?: PatientFacts;
   /** NER annotations of the record's documents. */
   annotations?: readonly DocumentAnnotation[];
   codeTable?: CodeTable;
@@ -93,6 +97,7 @@ export function evaluateRecord(
   runConsistencyChecks(r, config, collector.emit, {
     annotations: annotationMap(input.annotations),
     ...(input.resolver ? { resolver: input.resolver } : {}),
+    ...(input.facts ? { facts: input.facts } : {}),
     fired: new Set(collector.findings.map((f) => f.ruleId)),
   });
   const { score, grade } = scoreFindings(collector.findings, config);

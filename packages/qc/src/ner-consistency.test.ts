@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { parseRecord } from '@yijian/emr';
 import { type ConceptKind, createLinker, loadDefaultGraph } from '@yijian/knowledge-graph';
 import { type Annotation, createAnnotator, createLexiconTagger, type MentionType } from '@yijian/ner';
+import { buildFacts } from '@yijian/rules';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadDemoCodeTable } from './code-table.js';
 import { evaluateRecord } from './evaluate.js';
@@ -24,6 +25,7 @@ const KIND: Partial<Record<ConceptKind, MentionType>> = {
 
 const graph = loadDefaultGraph();
 const linker = createLinker(graph);
+const generated = generateQcFixtures({ frontPages: 0, records: 8 }).records;
 const resolver = createGraphResolver(graph, linker);
 const annotator = createAnnotator({
   taggers: [
@@ -95,5 +97,27 @@ describe('consistency with NER annotations and the graph', () => {
     const f = loud.findings.find((x) => x.ruleId === 'cs.sex-term')!;
     expect(f.evidence[0]!.documentId).toBe(adm.id);
     expect(adm.text.slice(f.evidence[0]!.span!.start, f.evidence[0]!.span!.end)).toBe('阴道');
+  });
+
+  it('recognises a brand-name insulin order through the facts of @yijian/rules (诺和灵R → 胰岛素)', async () => {
+    const r = parseRecord(
+      structuredClone(generated.find((f) => f.case === 'appendicitis' && f.defect === 'clean')!.record),
+    );
+    r.medications.push({
+      id: 'ins-1',
+      drugName: '诺和灵R',
+      dose: 4,
+      doseUnit: 'U',
+      route: '皮下注射',
+      frequency: 'tid',
+      startTime: r.encounter.admissionTime,
+      kind: 'long-term',
+      status: 'completed',
+    });
+    expect(evaluateRecord(r, { codeTable }).findings.map((f) => f.ruleId)).toEqual([]);
+    const facts = await buildFacts(r, { graph, linker });
+    const found = evaluateRecord(r, { codeTable, facts }).findings;
+    expect(found.map((f) => f.ruleId)).toEqual(['cs.treated-uncoded']);
+    expect(found[0]!.evidence.find((e) => e.kind === 'order')).toMatchObject({ ref: 'ins-1' });
   });
 });
