@@ -36,6 +36,7 @@ export interface BuildAppOptions {
 export type YijianApp = FastifyInstance & { yijian: ServiceContext };
 
 const REQUEST_ID_RE = /^[A-Za-z0-9._:-]{1,64}$/;
+const JWT_SHAPE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
 
 /**
  * Build the fastify app: config validated, engine loading, store open, every route registered.
@@ -178,7 +179,8 @@ export async function buildApp(options: BuildAppOptions = {}): Promise<YijianApp
       // Per credential when one is sent (each tenant has its own budget), else per client address.
       keyGenerator: (request) => {
         const key = apiKeyOf(request);
-        return key ? hashApiKey(key) : request.ip;
+        // A CDS Hooks JWT is new on every call (and not yet verified here): count those per address.
+        return key && !JWT_SHAPE.test(key) ? hashApiKey(key) : request.ip;
       },
       allowList: (request) => /^\/(health|ready|metrics)$/.test(request.url.split('?')[0] ?? ''),
       errorResponseBuilder: (_request, context) =>

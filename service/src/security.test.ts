@@ -224,6 +224,28 @@ describe('rate limits', () => {
       await limited.close();
     }
   });
+
+  it('a fresh JWT on every call does not reset the budget', async () => {
+    const limited = await testApp({ rateLimitMax: 2, rateLimitWindowMs: 60_000 });
+    try {
+      const codes: number[] = [];
+      for (let i = 0; i < 4; i++) {
+        const token = `eyJhbGciOiJFUzI1NiJ9.eyJqdGkiOiJ${i}In0.c2ln${i}`;
+        codes.push(
+          (
+            await limited.inject({
+              method: 'GET',
+              url: '/cds-services',
+              headers: { authorization: `Bearer ${token}` },
+            })
+          ).statusCode,
+        );
+      }
+      expect(codes.slice(2)).toEqual([429, 429]);
+    } finally {
+      await limited.close();
+    }
+  });
 });
 
 describe('logs never carry patient identity', () => {
