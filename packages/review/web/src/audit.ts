@@ -1,6 +1,6 @@
 import { getJson, qs } from './api.js';
 import { clear, h } from './dom.js';
-import { ACTION_LABELS, label, ROLE_LABELS } from './labels.js';
+import { ACTION_LABELS, formatTime, label, ROLE_LABELS } from './labels.js';
 import type { AppContext } from './main.js';
 import { statusBadge } from './queue.js';
 import type { AuditEntry } from './types.js';
@@ -58,7 +58,7 @@ export async function renderAudit(ctx: AppContext, params: URLSearchParams): Pro
             h(
               'tr',
               null,
-              h('td', { class: 'mono small' }, a.at.slice(0, 19).replace('T', ' ')),
+              h('td', { class: 'mono small' }, formatTime(a.at)),
               h('td', null, a.userName),
               h('td', { class: 'small' }, label(ROLE_LABELS, a.role)),
               h('td', null, label(ACTION_LABELS, a.action)),

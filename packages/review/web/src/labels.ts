@@ -67,3 +67,11 @@ export function label(map: Record<string, string>, key: string | null | undefine
   if (!key) return '';
   return map[key] ?? key;
 }
+
+/** An ISO timestamp in the browser's time zone, `2025-03-17 10:05:09`. */
+export function formatTime(iso: string): string {
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) return iso;
+  const p = (n: number) => String(n).padStart(2, '0');
+  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}`;
+}

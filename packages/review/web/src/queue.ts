@@ -1,6 +1,13 @@
 import { download, getJson, qs } from './api.js';
 import { clear, h } from './dom.js';
-import { CATEGORY_LABELS, label, SEVERITY_LABELS, SOURCE_LABELS, STATUS_LABELS } from './labels.js';
+import {
+  CATEGORY_LABELS,
+  formatTime,
+  label,
+  SEVERITY_LABELS,
+  SOURCE_LABELS,
+  STATUS_LABELS,
+} from './labels.js';
 import type { AppContext } from './main.js';
 import type { Facets, QueuePage } from './types.js';
 
@@ -206,7 +213,7 @@ export async function renderQueue(ctx: AppContext, params: URLSearchParams): Pro
       h(
         'td',
         { class: 'small muted' },
-        i.updatedBy ? `${i.updatedBy} · ${i.updatedAt.slice(0, 16).replace('T', ' ')}` : '—',
+        i.updatedBy ? `${i.updatedBy} · ${formatTime(i.updatedAt).slice(0, 16)}` : '—',
       ),
     );
   });

@@ -5,6 +5,7 @@ import {
   ASSERTION_LABELS,
   CATEGORY_LABELS,
   ENTITY_LABELS,
+  formatTime,
   GRADE_LABELS,
   label,
   SOURCE_LABELS,
@@ -324,7 +325,7 @@ export async function renderRecord(
         h(
           'li',
           null,
-          h('span', { class: 'mono small muted' }, a.at.slice(0, 19).replace('T', ' ')),
+          h('span', { class: 'mono small muted' }, formatTime(a.at)),
           ' ',
           h('strong', null, a.userName),
           ` ${label(ACTION_LABELS, a.action)}`,
