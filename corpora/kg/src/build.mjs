@@ -188,8 +188,12 @@ for (const { cells, where } of rows('drugs.txt')) {
     else if (k === 'ha') props.highAlert = true;
     else if (k === 'tier') props.antibioticTier = TIER[v];
     else if (k === 'inn') inn = v;
-    else if (k === 'comp') props.components = list(v).map((c) => `drug:${c}`);
-    else problems.push(`${where}: unknown extra ${k}`);
+    else if (k === 'comp') {
+      props.components = list(v).map((c) => `drug:${c}`);
+      // A combination product stands under each component, so every rule on a component applies to it.
+      for (const c of list(v))
+        addEdge({ type: 'BELONGS_TO', from: `drug:${slug}`, to: `drug:${c}`, source: CURATED }, where);
+    } else problems.push(`${where}: unknown extra ${k}`);
   }
   props.inn = inn;
   if (t.brands.length) props.brands = t.brands;

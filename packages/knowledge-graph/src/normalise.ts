@@ -71,6 +71,15 @@ export function normaliseTerm(text: string): string {
 /** Dosage-form words, longest first so that 缓释片 goes before 片. */
 export const DOSAGE_FORM_SUFFIXES = [
   'injection',
+  '雾化吸入溶液',
+  '吸入用溶液',
+  '鼻喷雾剂',
+  '凝胶贴膏',
+  '雾化液',
+  '乳胶剂',
+  '贴膏',
+  '喷剂',
+  '洗剂',
   'capsules',
   'capsule',
   'tablets',
@@ -209,7 +218,8 @@ const QUALIFIER_RES = [
   /(急性加重|急性发作|慢性迁延|失代偿|代偿|稳定|缓解|活动|恢复|急性)期?$/,
   /(待查|待排|可能|\?|史|病史|术后)$/,
 ];
-const SIDE_RE = /^(左侧|右侧|双侧|左|右|双)(?=.{3,})/;
+const SIDE_RE =
+  /^(左侧|右侧|双侧|双肺|左肺|右肺|左下|右下|左上|右上|左|右|双|原发性|继发性|多发性|多发)(?=.{2,})/;
 
 /**
  * Variants of an already normalised term, most faithful first: the term itself, then without
