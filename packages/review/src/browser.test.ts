@@ -84,6 +84,13 @@ describe.skipIf(!hasChromium)('review page in chromium', () => {
     expect(rows).toBeGreaterThan(10);
     expect(await page.textContent('#queue-total')).toMatch(/共 \d+ 条/);
     await page.screenshot({ path: join(ARTIFACTS, 'queue.png'), fullPage: false });
+    // The dashboard before any review: the planted fall shows under its grade.
+    await page.goto(`${base}/review#/dashboard`);
+    await page.waitForSelector('#chart-ae svg');
+    expect(await page.locator('#chart-ae svg rect').count()).toBe(4);
+    await page.screenshot({ path: join(ARTIFACTS, 'dashboard.png'), fullPage: true });
+    await page.goto(`${base}/review#/queue`);
+    await page.waitForSelector('#queue-table');
   });
 
   it('filters by department and severity, and sorts', async () => {
@@ -165,18 +172,12 @@ describe.skipIf(!hasChromium)('review page in chromium', () => {
 
   it('draws the dashboard charts and the audit log', async () => {
     await page.goto(`${base}/review#/dashboard`);
-    await page.waitForSelector('#chart-ae svg');
-    for (const id of [
-      'chart-dept',
-      'chart-dept-total',
-      'chart-rule-rate',
-      'chart-top-rules',
-      'chart-ae',
-      'chart-status',
-    ])
+    await page.waitForSelector('#chart-status svg');
+    expect(await page.textContent('#chart-ae')).toContain('没有未排除的不良事件');
+    for (const id of ['chart-dept', 'chart-dept-total', 'chart-rule-rate', 'chart-top-rules', 'chart-status'])
       expect(await page.locator(`#${id} svg.chart`).count()).toBe(1);
     expect(await page.locator('#chart-top-rules svg rect').count()).toBeGreaterThan(2);
-    await page.screenshot({ path: join(ARTIFACTS, 'dashboard.png'), fullPage: true });
+    await page.screenshot({ path: join(ARTIFACTS, 'dashboard-after-review.png'), fullPage: true });
     await page.goto(`${base}/review#/audit`);
     await page.waitForSelector('#audit-table');
     expect(await page.locator('#audit-table').textContent()).toContain('排除误报');

@@ -181,8 +181,10 @@ export function barChart(
 /** Vertical bars (adverse events by grade). */
 export function columnChart(
   rows: { label: string; value: number; color: string }[],
-  options: { label: string },
+  options: { label: string; empty?: string },
 ): HTMLElement {
+  if (options.empty && rows.every((r) => r.value === 0))
+    return h('p', { class: 'empty chart-empty' }, options.empty);
   const W = 560;
   const H = 240;
   const pad = { l: 36, r: 16, t: 20, b: 40 };

@@ -168,7 +168,7 @@ export async function renderDashboard(ctx: AppContext, params: URLSearchParams):
             value: g.count,
             color: GRADE_COLORS[g.grade] ?? '#666',
           })),
-          { label: '不良事件分级' },
+          { label: '不良事件分级', empty: '所选期间没有未排除的不良事件' },
         ),
       ),
       panel(
