@@ -161,6 +161,10 @@ export interface ContraindicationException {
   note: string;
 }
 
+function overlapsCondition(m: MedicationFact, c: ConditionFact): boolean {
+  return !c.period || (m.interval.start < c.period.end && c.period.start < m.interval.end);
+}
+
 export async function evaluateContraindications(
   rule: ContraindicationRule,
   exceptions: ContraindicationException[],
@@ -176,13 +180,16 @@ export async function evaluateContraindications(
   const found = await graph.contraindicationsOf([...meds.keys()].sort(), conditionIds);
   const hits: Hit[] = [];
   const seen = new Set<string>();
+  const alertedConditions = new Map<string, Set<ConditionFact>>();
   for (const ci of found) {
     const key = `${ci.drug.id}+${ci.condition.id}`;
     if (seen.has(key)) continue;
-    const orders = meds.get(ci.drug.id) ?? [];
-    const conds = usable.filter(
+    const matched = usable.filter(
       (c) => c.ancestorIds.includes(ci.condition.id) || c.conceptId === ci.condition.id,
     );
+    // Whole-stay review: the order must overlap the time the condition was documented.
+    const orders = (meds.get(ci.drug.id) ?? []).filter((m) => matched.some((c) => overlapsCondition(m, c)));
+    const conds = matched.filter((c) => orders.some((m) => overlapsCondition(m, c)));
     if (orders.length === 0 || conds.length === 0) continue;
     const via = new Set(ci.path.flatMap((st) => [st.from.name, st.to.name]));
     const excepted = exceptions.some(
@@ -198,12 +205,17 @@ export async function evaluateContraindications(
     seen.add(key);
     const present = conds.filter((c) => c.status === 'present');
     const historyOnly = present.length === 0;
-    // The graph may reach one patient condition through several ancestors: one alert per drug and condition.
-    const factKey = `${ci.drug.id}>${[...new Set((historyOnly ? conds : present).map((c) => c.conceptId))].sort().join('+')}`;
-    if (seen.has(factKey)) continue;
-    seen.add(factKey);
+    // The graph may reach one patient condition through several ancestors (脓毒性休克 IS_A 休克, 脓毒症):
+    // one alert per drug and patient condition, the most severe first (the graph sorts by severity).
+    const patientConds = historyOnly ? conds : present;
+    const alerted = alertedConditions.get(ci.drug.id) ?? new Set<ConditionFact>();
+    if (patientConds.some((c) => alerted.has(c))) continue;
+    for (const c of patientConds) alerted.add(c);
+    alertedConditions.set(ci.drug.id, alerted);
     let severity = rule.severityMap[ci.relation][ci.severity];
     if (historyOnly && rule.historySeverity === 'downgrade') severity = LOWER[severity];
+    // 慎用 is about exposure: a one-off (临时) dose, e.g. midazolam for intubation, is one tier lower.
+    if (ci.relation === 'CAUTION_IN' && orders.every((m) => m.once)) severity = LOWER[severity];
     const used = historyOnly ? conds : present;
     hits.push({
       severity,

@@ -156,6 +156,49 @@ function mentionEvidence(documentId: string, m: Mention, label: string): Evidenc
   };
 }
 
+/** Documents that summarise the stay after the fact: their mentions say nothing about when. */
+const SUMMARY_DOCUMENTS = new Set([
+  '出院记录',
+  '转科记录',
+  '阶段小结',
+  '24小时内入出院记录',
+  '24小时内入院死亡记录',
+  '死亡记录',
+  '死亡病例讨论记录',
+  '交接班记录',
+]);
+
+/**
+ * Whole-stay review: a condition documented as present only in dated notes of part of the stay is
+ * bounded to that part, so a drug started after the condition resolved (metformin restarted after
+ * septic shock) is not paired with it. Coded diagnoses take the window of their text mentions.
+ */
+function assignConditionPeriods(conditions: ConditionFact[], record: PatientRecord): void {
+  const docTime = new Map(
+    record.documents
+      .filter((d) => !SUMMARY_DOCUMENTS.has(d.type))
+      .map((d) => [d.id, toEpochMs(d.eventTime ?? d.createdTime)]),
+  );
+  const windows = new Map<string, { start: number; end: number }>();
+  for (const c of conditions) {
+    if (c.source !== 'text' || c.status !== 'present' || !c.conceptId) continue;
+    const t = docTime.get(c.provenance.documentId ?? '');
+    if (t === undefined || Number.isNaN(t)) continue;
+    const w = windows.get(c.conceptId);
+    windows.set(c.conceptId, { start: Math.min(w?.start ?? t, t), end: Math.max(w?.end ?? t, t) });
+  }
+  const summaries = new Set(record.documents.filter((d) => SUMMARY_DOCUMENTS.has(d.type)).map((d) => d.id));
+  for (const c of conditions) {
+    if (c.status !== 'present' || !c.conceptId) continue;
+    const w = windows.get(c.conceptId);
+    if (w) c.period = { start: w.start - DAY_MS, end: w.end + 3 * DAY_MS };
+    // Named only in a summary (出院记录 诊疗经过: 休克纠正后…): no time of its own, and the coded
+    // diagnoses already carry what the summary lists; it does not pair with orders by itself.
+    else if (c.source === 'text' && summaries.has(c.provenance.documentId ?? ''))
+      c.period = { start: 0, end: 0 };
+  }
+}
+
 /**
  * A Latin-letter mention that is a unit or a setting, not a concept: lowercase (mm, ml), or written
  * next to a number (VT 420ml is a tidal volume, not ventricular tachycardia).
@@ -428,6 +471,7 @@ export async function buildFacts(record: PatientRecord, input: BuildFactsInput):
       };
     }
   }
+  if (mode === 'stay') assignConditionPeriods(conditions, record);
   labs.sort((a, b) => (a.time ? toEpochMs(a.time) : 0) - (b.time ? toEpochMs(b.time) : 0));
   vitals.sort((a, b) => (a.time ? toEpochMs(a.time) : 0) - (b.time ? toEpochMs(b.time) : 0));
 

@@ -152,7 +152,7 @@ const contraindicationRule = z.strictObject({
   kind: z.literal('contraindication'),
   severityMap: z.strictObject({ CONTRAINDICATED_IN: tierMapSchema, CAUTION_IN: tierMapSchema }).default({
     CONTRAINDICATED_IN: { major: 'critical', moderate: 'warning', minor: 'info' },
-    CAUTION_IN: { major: 'warning', moderate: 'warning', minor: 'info' },
+    CAUTION_IN: { major: 'warning', moderate: 'info', minor: 'info' },
   }),
   /** Also use conditions recorded as past history (既往史), one tier lower unless `historySeverity: same`. */
   history: z.boolean().default(false),

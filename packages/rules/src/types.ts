@@ -106,6 +106,12 @@ export interface ConditionFact {
   status: ConditionStatus;
   source: 'diagnosis' | 'text' | 'input';
   code?: string;
+  /**
+   * Whole-stay review only: epoch-ms window in which the condition was documented as present in
+   * dated notes (first mention − 24 h to last mention + 72 h; summaries such as 出院记录 do not
+   * count). Absent: the whole stay.
+   */
+  period?: { start: number; end: number };
   provenance: Evidence;
 }
 
