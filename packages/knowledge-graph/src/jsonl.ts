@@ -42,13 +42,32 @@ export function forEachJsonLine(file: string, onLine: (value: unknown, line: num
       end += 1;
       const text = carry + buf.toString('utf8', 0, end);
       carry = n > end ? buf.toString('utf8', end, n) : '';
+      // Parse the whole chunk as one JSON array (far fewer parser calls); on any error fall back
+      // to line by line so the message names the bad line.
+      const lines: string[] = [];
       let start = 0;
       for (;;) {
         const nl = text.indexOf('\n', start);
         if (nl < 0) break;
         const lineEnd = nl > start && text.charCodeAt(nl - 1) === 13 ? nl - 1 : nl;
-        handle(text.slice(start, lineEnd));
+        lines.push(text.slice(start, lineEnd));
         start = nl + 1;
+      }
+      let values: unknown[] | undefined;
+      if (lines.every((l) => l.length > 0 && l.charCodeAt(0) === 123)) {
+        try {
+          values = JSON.parse(`[${lines.join(',')}]`) as unknown[];
+        } catch {
+          values = undefined;
+        }
+      }
+      if (values && values.length === lines.length) {
+        for (const v of values) {
+          lineNo++;
+          onLine(v, lineNo);
+        }
+      } else {
+        for (const l of lines) handle(l);
       }
     }
     if (carry.length > 0) handle(carry.endsWith('\r') ? carry.slice(0, -1) : carry);
