@@ -190,6 +190,54 @@ describe('facts from text (context-aware mentions)', () => {
     expect(text.slice(span.start, span.end)).toBe('十二指肠球部溃疡');
   });
 
+  it('a whole-stay review pairs a drug with a condition only while the condition was documented', async () => {
+    const record = (ibuprofenStart: string): PatientRecordInput => ({
+      id: 'r',
+      patient: { id: 'p', sex: 'male', birthDate: '1960-05-01' },
+      encounter: {
+        id: 'e',
+        admissionTime: '2025-06-01 08:00',
+        dischargeTime: '2025-06-20 10:00',
+        department: '消化内科',
+      },
+      diagnoses: [{ name: '消化性溃疡', type: 'discharge' }],
+      documents: [
+        {
+          id: 'doc-1',
+          type: '入院记录',
+          createdTime: '2025-06-01 10:00',
+          text: '现病史：诊断消化性溃疡，予抑酸治疗。',
+        },
+        { id: 'doc-2', type: '出院记录', createdTime: '2025-06-20 09:00', text: '出院诊断：消化性溃疡。' },
+      ],
+      medications: [
+        {
+          id: 'med-1',
+          drugName: '布洛芬',
+          dose: 200,
+          doseUnit: 'mg',
+          route: 'po',
+          frequency: 'bid',
+          startTime: ibuprofenStart,
+          stopTime: '2025-06-20 10:00',
+          kind: 'long-term',
+        },
+      ],
+    });
+    const run = async (start: string) => {
+      const r = parseRecord(record(start));
+      const annotations = await Promise.all(
+        r.documents.map(async (d) => ({ documentId: d.id, annotation: await annotator.annotate(d.text) })),
+      );
+      return (await engine.evaluate(await buildFacts(r, { graph, linker, annotations }))).filter(
+        (a) => a.category === 'drug-disease',
+      );
+    };
+    expect(await run('2025-06-02 08:00')).toHaveLength(1);
+    // Documented on 06-01 only (the discharge summary carries no time): a drug from 06-15 is not paired.
+    expect(await run('2025-06-15 08:00')).toHaveLength(0);
+  });
+
   it('negated history and allergy do not count; 青霉素过敏史 does', async () => {
     const negated = await run('既往史：否认消化性溃疡病史，否认药物过敏史。');
     expect(negated.alerts.filter((a) => a.category === 'drug-disease' || a.category === 'allergy')).toEqual(
@@ -246,5 +294,15 @@ describe('lab trends', () => {
     const aki = alerts.find((a) => a.ruleId === 'lab.aki-nephrotoxic');
     expect(aki?.summary).toContain('88');
     expect(aki?.evidence.map((e) => e.ref)).toEqual(expect.arrayContaining(['l1', 'l2', 'm1']));
+  });
+});
+
+describe('cautions', () => {
+  it('a moderate 慎用 is passive info; a contraindication stays critical', async () => {
+    const caution = (await check({ drugs: ['二甲双胍'], conditions: ['慢性肾脏病'] })).find(
+      (a) => a.category === 'drug-disease',
+    );
+    expect(caution).toMatchObject({ severity: 'info', presentation: 'passive' });
+    expect(caution?.overrideReasons).toBeUndefined();
   });
 });
