@@ -13,6 +13,7 @@ import {
   procedureInChapters,
 } from './icd.js';
 import { parseIdNumber } from './id-number.js';
+import { epochMs } from './time-cache.js';
 import { valueSets } from './value-sets.js';
 
 /**
@@ -179,18 +180,9 @@ function dayDiff(a: string, b: string): number {
   return Math.round(day(b) - day(a));
 }
 
-/** Per-record memo of parsed times (the same field is read by several checks). */
-const timeMemo = new Map<string, number>();
-
 function timeMs(v: unknown): number {
   const s = str(v);
-  if (!s) return Number.NaN;
-  let ms = timeMemo.get(s);
-  if (ms === undefined) {
-    ms = DATE_OR_TIME_RE.test(s) ? toEpochMs(s) : Number.NaN;
-    timeMemo.set(s, ms);
-  }
-  return ms;
+  return s && DATE_OR_TIME_RE.test(s) ? epochMs(s) : Number.NaN;
 }
 
 /** Discharge diagnoses with their paths: the principal first. */
@@ -278,10 +270,20 @@ export function isMajorOperation(p: {
 
 // --- checks ----------------------------------------------------------------------------------------------
 
+const REQUIRED_ACCESSORS = REQUIRED_FIELDS.map((path) => {
+  const [a, b] = path.split('.') as [string, string | undefined];
+  return {
+    path,
+    get:
+      b === undefined
+        ? (fp: FrontPage) => (fp as Record<string, unknown>)[a]
+        : (fp: FrontPage) => ((fp as Record<string, unknown>)[a] as Record<string, unknown> | undefined)?.[b],
+  };
+});
+
 function checkRequired({ fp, emit }: FrontPageContext): void {
-  for (const path of REQUIRED_FIELDS) {
-    if (isBlank(getPath(fp, path)))
-      emit('fp.required-field', { fields: [path], params: { field: fieldLabel(path) } });
+  for (const { path, get } of REQUIRED_ACCESSORS) {
+    if (isBlank(get(fp))) emit('fp.required-field', { fields: [path], params: { field: fieldLabel(path) } });
   }
 }
 
@@ -993,7 +995,6 @@ export function runFrontPageChecks(
     });
     return;
   }
-  timeMemo.clear();
   dxMemo.clear();
   procMemo.clear();
   const ctx: FrontPageContext = { record, fp, codeTable, config, emit };
