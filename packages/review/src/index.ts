@@ -8,6 +8,7 @@ export {
   reviewUsersFileSchema,
   type UserDirectory,
 } from './auth.js';
+export { REVIEW_USAGE, type ReviewCliIo, runReviewCli } from './cli.js';
 export { csvCell, toCsv } from './csv.js';
 export { adverseEventToFinding, recordMeta, sourceOf } from './normalise.js';
 export { type ReviewPluginOptions, reviewPlugin } from './plugin.js';
