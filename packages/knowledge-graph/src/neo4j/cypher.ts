@@ -1,7 +1,7 @@
 /**
  * Every Cypher statement Neo4jGraph runs, in one place. Statements take parameters only; labels and
- * relationship types are fixed words or Cypher 25 dynamic types (`$(row.type)`) filled from a
- * checked RelationType. Each statement is linted by @neo4j-cypher/language-support in
+ * relationship types are fixed words or dynamic types (`$(row.type)`, Neo4j 5.26 and later) filled
+ * from a checked RelationType. Each statement is linted by @neo4j-cypher/language-support in
  * cypher.test.ts with the parameters listed here.
  *
  * Graph model: one `:Concept` node per concept with `id`, `kind`, `name`, `nameKey`, `synonyms`,
@@ -62,8 +62,7 @@ SET c.kind = row.kind, c.name = row.name, c.nameKey = row.nameKey, c.synonyms = 
   },
   upsertEdges: {
     name: 'upsertEdges',
-    cypher: `CYPHER 25
-UNWIND $rows AS row
+    cypher: `UNWIND $rows AS row
 MATCH (a:Concept {id: row.from})
 MATCH (b:Concept {id: row.to})
 MERGE (a)-[r:$(row.type)]->(b)
