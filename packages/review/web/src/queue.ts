@@ -21,6 +21,7 @@ const FILTER_KEYS = [
   'source',
   'from',
   'to',
+  'recordId',
 ] as const;
 const COLUMNS: { key: string; label: string; sort?: string }[] = [
   { key: 'severity', label: '级别', sort: 'severity' },
@@ -88,6 +89,18 @@ export async function renderQueue(ctx: AppContext, params: URLSearchParams): Pro
   const form = h(
     'form',
     { class: 'filters card', id: 'queue-filters' },
+    h(
+      'label',
+      { class: 'field' },
+      h('span', null, '病历号'),
+      h('input', {
+        type: 'search',
+        name: 'recordId',
+        id: 'f-recordId',
+        value: filter.recordId ?? '',
+        placeholder: '精确匹配',
+      }),
+    ),
     select(
       'department',
       '科室',
