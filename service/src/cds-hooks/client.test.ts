@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { exportJWK, generateKeyPair, SignJWT, UnsecuredJWT } from 'jose';
@@ -366,5 +367,45 @@ describe('JWT verification', () => {
   });
   it('refuses a token for discovery without signature', async () => {
     expect((await call('GET', '/cds-services', undefined, null)).statusCode).toBe(401);
+  });
+});
+
+describe('JWKS from a URL', () => {
+  it('fetches the client keys over HTTP and verifies with them', async () => {
+    const pair = await generateKeyPair('ES384', { extractable: true });
+    const jwks = {
+      keys: [{ ...(await exportJWK(pair.publicKey)), kid: 'remote-1', alg: 'ES384', use: 'sig' }],
+    };
+    const server = createServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(jwks));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+    const { port } = server.address() as { port: number };
+    const remote = await testApp({
+      publicUrl: PUBLIC_URL,
+      cdsHooksJwks: `http://127.0.0.1:${port}/.well-known/jwks.json`,
+      cdsHooksIssuers: [ISSUER],
+    });
+    try {
+      const aud = `${PUBLIC_URL}/cds-services`;
+      const good = await sign(aud, { key: pair.privateKey as CryptoKey, alg: 'ES384', kid: 'remote-1' });
+      const ok = await remote.inject({
+        method: 'GET',
+        url: '/cds-services',
+        headers: { authorization: `Bearer ${good}` },
+      });
+      expect(ok.statusCode).toBe(200);
+      const bad = await sign(aud);
+      const refused = await remote.inject({
+        method: 'GET',
+        url: '/cds-services',
+        headers: { authorization: `Bearer ${bad}` },
+      });
+      expect(refused.statusCode).toBe(401);
+    } finally {
+      await remote.close();
+      server.close();
+    }
   });
 });
