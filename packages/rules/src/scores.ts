@@ -97,8 +97,8 @@ export function findState(
   statuses: readonly string[] = ['present'],
 ): Evidence | undefined {
   for (const c of facts.conditions) {
-    if (statuses.includes(c.status) && (pattern.test(c.name) || pattern.test(c.conceptName)))
-      return c.provenance;
+    // States are read as written (卧床, 石膏…), not through the concept a mention was linked to.
+    if (statuses.includes(c.status) && pattern.test(c.name)) return c.provenance;
   }
   return searchText(facts, pattern, statuses, () => true);
 }
@@ -308,7 +308,7 @@ export function padua(facts: PatientFacts): ScoreResult {
     items,
     '近期（≤1 个月）创伤或手术',
     2,
-    facts.procedures[0]?.provenance ?? findFact(facts, /外伤|创伤|骨折|术后/),
+    facts.procedures.find((p) => !NON_SURGICAL.test(p.name))?.provenance ?? findFact(facts, /外伤|创伤|骨折/),
   );
   if (facts.age === undefined) missing.push('年龄');
   else if (facts.age >= 70) add(items, `年龄 ${facts.age} 岁（≥70）`, 1, ageEvidence(facts));
