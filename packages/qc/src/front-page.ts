@@ -287,31 +287,58 @@ function checkRequired({ fp, emit }: FrontPageContext): void {
   }
 }
 
-function checkValueSets({ fp, emit }: FrontPageContext): void {
+interface CompiledValueSet {
+  path: string;
+  /** For `procedures[].level`: the array part and the element key. */
+  array?: { list: string; key: string };
+  setName: string;
+  label: string;
+  values: Record<string, string>;
+}
+
+let compiledValueSets: CompiledValueSet[] | undefined;
+
+function valueSetChecks(): CompiledValueSet[] {
+  if (compiledValueSets) return compiledValueSets;
   const vs = valueSets();
-  for (const [path, setName] of Object.entries(vs.fields)) {
+  compiledValueSets = Object.entries(vs.fields).map(([path, setName]) => {
     const set = vs.valueSets[setName]!;
-    const paths: string[] = [];
     const arr = path.indexOf('[]');
-    if (arr >= 0) {
-      const list = getPath(fp, path.slice(0, arr));
-      if (Array.isArray(list)) for (let i = 0; i < list.length; i++) paths.push(path.replace('[]', `[${i}]`));
-    } else paths.push(path);
-    for (const p of paths) {
-      const v = getPath(fp, p);
-      if (isBlank(v)) continue;
-      if (!Object.hasOwn(set.values, str(v))) {
-        emit('fp.value-set', {
-          fields: [p],
-          params: { field: fieldLabel(p), value: str(v), set: `${setName} ${set.label}` },
-          notes: [
-            `允许的值：${Object.entries(set.values)
-              .map(([k, l]) => (k === l ? k : `${k} ${l}`))
-              .join('；')}`,
-          ],
-        });
+    return {
+      path,
+      ...(arr >= 0 ? { array: { list: path.slice(0, arr), key: path.slice(arr + 3) } } : {}),
+      setName,
+      label: set.label,
+      values: set.values,
+    };
+  });
+  return compiledValueSets;
+}
+
+function checkValueSets({ fp, emit }: FrontPageContext): void {
+  for (const c of valueSetChecks()) {
+    const check = (p: string, v: unknown) => {
+      if (isBlank(v) || Object.hasOwn(c.values, str(v))) return;
+      emit('fp.value-set', {
+        fields: [p],
+        params: { field: fieldLabel(p), value: str(v), set: `${c.setName} ${c.label}` },
+        notes: [
+          `允许的值：${Object.entries(c.values)
+            .map(([k, l]) => (k === l ? k : `${k} ${l}`))
+            .join('；')}`,
+        ],
+      });
+    };
+    if (c.array) {
+      const list = (fp as Record<string, unknown>)[c.array.list];
+      if (Array.isArray(list)) {
+        for (let i = 0; i < list.length; i++)
+          check(
+            `${c.array.list}[${i}].${c.array.key}`,
+            (list[i] as Record<string, unknown> | undefined)?.[c.array.key],
+          );
       }
-    }
+    } else check(c.path, (fp as Record<string, unknown>)[c.path]);
   }
 }
 
