@@ -88,8 +88,19 @@ export function builtinPackFiles(): string[] {
     .map((f) => fileURLToPath(new URL(f, dir)));
 }
 
+/** Parsed pack files by path: pack files are read-only data, parsed once per process. */
+const packCache = new Map<string, RulePack>();
+
 export function loadPack(source: RulePackInput | string | URL): RulePack {
-  if (typeof source === 'string' || source instanceof URL) return readYamlFile(source, packSchema);
+  if (typeof source === 'string' || source instanceof URL) {
+    const key = String(source);
+    let pack = packCache.get(key);
+    if (!pack) {
+      pack = readYamlFile(source, packSchema);
+      packCache.set(key, pack);
+    }
+    return pack;
+  }
   const r = packSchema.safeParse(source);
   if (!r.success) throw fromZodIssues('CDSS_ERR_INVALID_DATA', 'Invalid rule pack', r.error.issues);
   return r.data;
