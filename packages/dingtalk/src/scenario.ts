@@ -117,7 +117,7 @@ export async function runDeliveryScenario(options: DeliveryScenarioOptions): Pro
   };
   const dispatcher: DispatcherConfigInput = {
     pollIntervalMs: 1_000,
-    safetyMarginMs: 6_000,
+    safetyMarginMs: 12_000,
     maxAttempts: 50,
     ...options.dispatcher,
   };
