@@ -137,11 +137,18 @@ export function buildAlert(
     hit.presentation ??
     rule.presentation ??
     (hit.severity === 'critical' ? 'interruptive' : 'passive');
+  const drugVar = hit.vars.drug as { orderId?: unknown } | undefined;
+  const orderId = typeof drugVar?.orderId === 'string' ? drugVar.orderId : undefined;
   const suggestions =
     hit.suggestions ??
     (rule.suggestions ?? []).map((s) => ({
       label: renderTemplate(s.label, hit.vars),
-      actions: s.actions.map((a) => ({ type: a.type, description: renderTemplate(a.description, hit.vars) })),
+      actions: s.actions.map((a) => ({
+        type: a.type,
+        description: renderTemplate(a.description, hit.vars),
+        // A delete acts on the order the alert is about (CDS Hooks: resourceId of the draft order).
+        ...(a.type === 'delete' && orderId ? { resourceId: `MedicationRequest/${orderId}` } : {}),
+      })),
     }));
   const ref = rule.references[0]!;
   return {

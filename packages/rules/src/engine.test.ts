@@ -119,6 +119,10 @@ describe('allergy', () => {
     const amox = alerts.find((a) => a.summary.includes('阿莫西林'));
     const cef = alerts.find((a) => a.summary.includes('头孢曲松'));
     expect(amox?.severity).toBe('critical');
+    expect(amox?.suggestions[0]?.actions[0]).toMatchObject({
+      type: 'delete',
+      resourceId: 'MedicationRequest/input-1',
+    });
     expect(cef?.severity).toBe('warning');
     expect(cef?.evidence.some((e) => e.kind === 'graph' && e.text.includes('CROSS_REACTS'))).toBe(true);
   });
