@@ -163,7 +163,11 @@ export async function buildApp(options: BuildAppOptions = {}): Promise<YijianApp
     if (resolved.status < 500) metrics.refused.inc({ code: resolved.body.error.code });
   });
 
-  await app.register(fastifyHelmet, { global: true });
+  await app.register(fastifyHelmet, {
+    global: true,
+    // Hospital intranets often serve plain HTTP: forcing https for subresources would break /docs.
+    contentSecurityPolicy: { directives: { upgradeInsecureRequests: null } },
+  });
   await app.register(fastifyCors, {
     origin: config.corsOrigins.length ? config.corsOrigins : false,
     methods: ['GET', 'POST', 'PATCH', 'DELETE'],

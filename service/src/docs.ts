@@ -48,6 +48,9 @@ export async function registerDocs(app: FastifyInstance, serverUrl: string): Pro
   await app.register(fastifySwaggerUi, {
     routePrefix: '/docs',
     staticCSP: true,
-    uiConfig: { docExpansion: 'list', deepLinking: false },
+    // Plain-HTTP intranets: no forced upgrade to https; no calls to the online validator.
+    transformStaticCSP: (header) =>
+      header.replace(/\s*upgrade-insecure-requests;?/, '').replace(/\s*validator\.swagger\.io/, ''),
+    uiConfig: { docExpansion: 'list', deepLinking: false, validatorUrl: null },
   });
 }
