@@ -83,7 +83,8 @@ export interface Candidate {
 }
 
 const SENTENCE_END = /[。；;！!？?\n]/;
-const STAGE_RE = /(?:第?\s*([1-4１-４一二三四]|Ⅰ|Ⅱ|Ⅲ|Ⅳ|IV|III|II|I)\s*(?:期|度|°))|(不可分期)|(深部组织损伤)/g;
+const STAGE_RE =
+  /(?:第?\s*([1-4１-４一二三四]|Ⅰ|Ⅱ|Ⅲ|Ⅳ|IV|III|II|I)\s*(?:期|度|°))|(不可分期)|(深部组织损伤)/g;
 const STAGE_MAP: Record<string, PressureStage> = {
   '1': '1期',
   '１': '1期',
