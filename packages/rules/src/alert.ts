@@ -87,6 +87,7 @@ export function renderPath(path: PathStep[]): string {
 }
 
 function truncate(text: string, max: number): string {
+  if (text.length <= max) return text; // UTF-16 length >= code points: nothing to cut
   const chars = Array.from(text);
   return chars.length <= max ? text : `${chars.slice(0, max - 1).join('')}…`;
 }
