@@ -28,7 +28,7 @@ function mulberry32(seed: number): () => number {
   };
 }
 
-const config = JSON.parse(process.argv[2] ?? process.env.YIJIAN_DISPATCHER_CONFIG ?? '{}') as ProcessConfig;
+const config = JSON.parse(process.argv[2] ?? '{}') as ProcessConfig;
 const clock = config.clock ? createCompressedClock(config.clock) : systemClock;
 const outbox = new Outbox({ path: config.dbPath, clock });
 const dispatcher = createDispatcher({

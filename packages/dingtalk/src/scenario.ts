@@ -201,44 +201,6 @@ export async function runDeliveryScenario(options: DeliveryScenarioOptions): Pro
     const sends = outbox.db.prepare('SELECT COUNT(*) AS n FROM ae_sends WHERE job_count > 1').get() as {
       n: number;
     };
-    if (process.env.YIJIAN_AE_DEBUG) {
-      for (const j of jobs.filter((x) => !delivered.has(x.key)).slice(0, 3)) {
-        console.error(
-          JSON.stringify(j),
-          JSON.stringify(
-            outbox.db
-              .prepare('SELECT * FROM ae_sends WHERE id = (SELECT send_id FROM ae_jobs WHERE id = ?)')
-              .get(j.id),
-          ),
-        );
-      }
-      console.error(JSON.stringify(server.rejected.slice(0, 5)), server.received.length);
-      const sends = outbox.db.prepare('SELECT at, outcome FROM ae_sends ORDER BY at').all() as {
-        at: number;
-        outcome: string;
-      }[];
-      console.error('sends', sends.length, 'arrivals', server.arrivals.length);
-      const a = server.arrivals;
-      for (let i = 0; i + 20 < a.length; i++) {
-        if (a[i + 20]! - a[i]! < 60_000) {
-          console.error(
-            'violation window',
-            a
-              .slice(i, i + 21)
-              .map((t) => t - virtualStart)
-              .join(','),
-          );
-          console.error(
-            'client sends   ',
-            sends
-              .filter((x) => x.at >= a[i]! - 70_000 && x.at <= a[i + 20]! + 5_000)
-              .map((x) => `${x.at - virtualStart}:${x.outcome}`)
-              .join(','),
-          );
-          break;
-        }
-      }
-    }
     return {
       events: total,
       delivered: jobs.filter((j) => delivered.has(j.key)).length,
