@@ -148,12 +148,10 @@ class GraphLinker implements Linker {
       if (!key) continue;
       const variants = termVariants(key);
       keys.push(variants[variants.length - 1]!);
-      for (const v of [...variants, ...qualifierVariants(variants[variants.length - 1]!)]) {
-        const hit = this.norm.get(v);
-        if (!hit) continue;
-        const c = this.fromEntries(hit, kind, 'normalised');
-        if (c.length > 0) return c;
-      }
+      const c =
+        this.firstHit(variants, kind) ??
+        this.firstHit(qualifierVariants(variants[variants.length - 1]!), kind);
+      if (c) return c;
     }
     if (!this.opts.fuzzy || keys.length === 0) return NO_CANDIDATES;
     for (const k of [keys[0]!, ...qualifierVariants(keys[0]!)]) {
@@ -161,6 +159,16 @@ class GraphLinker implements Linker {
       if (head.length > 0) return head;
     }
     return this.fuzzy(keys[0]!, kind, normaliseTerm(text));
+  }
+
+  private firstHit(keys: string[], kind: ConceptKind | undefined): LinkCandidate[] | undefined {
+    for (const v of keys) {
+      const hit = this.norm.get(v);
+      if (!hit) continue;
+      const c = this.fromEntries(hit, kind, 'normalised');
+      if (c.length > 0) return c;
+    }
+    return undefined;
   }
 
   /**

@@ -228,7 +228,8 @@ const SIDE_RE =
 export function termVariants(key: string): string[] {
   const out = [key];
   let s = key;
-  for (let i = 0; i < 3; i++) {
+  // Strength, pack size and sig tails need a digit or a Latin letter at the end.
+  for (let i = 0; i < 3 && /[0-9a-z%)]$/.test(s); i++) {
     const next = s.replace(SIG_RE, '').replace(PACK_RE, '').replace(STRENGTH_RE, '');
     if (next === s || !next) break;
     s = next;
