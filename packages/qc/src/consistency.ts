@@ -490,6 +490,9 @@ function ageAtAdmission(record: PatientRecord): number {
   return Number(t.slice(0, 4)) - Number(b.slice(0, 4)) - (t.slice(5) < b.slice(5) ? 1 : 0);
 }
 
+/** Progress-note paragraphs compared per record at most (in time order). */
+const MAX_COPY_PASTE_PARAGRAPHS = 2000;
+
 const NOTE_TYPES = [
   '日常病程记录',
   '上级医师查房记录',
@@ -514,6 +517,7 @@ function checkCopyPaste(record: PatientRecord, config: QcConfig, emit: Emit): vo
     grams: Map<string, number>;
   }
   const byDoc: Para[][] = [];
+  let total = 0;
   for (const doc of docsOfType(record, ...NOTE_TYPES)) {
     const day = localDay(doc.createdTime);
     const paras: Para[] = [];
@@ -531,6 +535,9 @@ function checkCopyPaste(record: PatientRecord, config: QcConfig, emit: Emit): vo
         });
     }
     if (paras.length) byDoc.push(paras);
+    total += paras.length;
+    // Bound the pairwise comparison on pathological records (thousands of long paragraphs).
+    if (total >= MAX_COPY_PASTE_PARAGRAPHS) break;
   }
   const dice = (a: Para, b: Para) => {
     let common = 0;
