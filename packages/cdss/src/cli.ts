@@ -42,4 +42,3 @@ export async function main(argv: string[], ctx: CommandContext): Promise<number>
     throw error;
   }
 }
-

@@ -23,6 +23,7 @@ export type ResolvedEngineOptions = z.output<typeof engineOptionsSchema>;
 
 export function resolveEngineOptions(options: unknown = {}): ResolvedEngineOptions {
   const parsed = engineOptionsSchema.safeParse(options ?? {});
-  if (!parsed.success) throw fromZodIssues('CDSS_ERR_INVALID_CONFIG', 'Invalid engine options', parsed.error.issues);
+  if (!parsed.success)
+    throw fromZodIssues('CDSS_ERR_INVALID_CONFIG', 'Invalid engine options', parsed.error.issues);
   return parsed.data;
 }
