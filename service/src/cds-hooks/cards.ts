@@ -100,6 +100,17 @@ export interface CardContext {
 }
 
 /**
+ * The FHIR reference of the order an action names. The engine names ad-hoc list entries
+ * `MedicationRequest/input-<n>` (1-based); those map back to the request's own MedicationRequest ids.
+ * An ad-hoc entry without a FHIR id cannot be named, so the action is dropped (undefined).
+ */
+function resolveResourceId(resourceId: string, refs: Map<string, string>): string | undefined {
+  const adHoc = /^MedicationRequest\/input-(\d+)$/.exec(resourceId);
+  if (adHoc) return refs.get(`input.drugs[${Number(adHoc[1]) - 1}]`);
+  return refs.get(resourceId) ?? resourceId;
+}
+
+/**
  * Alert -> card. Suggestion actions keep only what the spec allows us to state: a delete needs the
  * resource id of the order it removes (we know it from the alert's evidence); create / update need a
  * full FHIR resource, which alerts do not carry, so those stay as the suggestion's label only.
@@ -115,10 +126,9 @@ export function alertToCard(alert: Alert, context: CardContext = {}): CdsCard {
   const suggestions = alert.suggestions.map((s) => {
     const actions = s.actions.flatMap((a) => {
       if (a.type !== 'delete') return [];
-      const resourceId =
-        (a.resourceId ? (refs.get(a.resourceId) ?? a.resourceId) : undefined) ??
-        citedDraft?.resourceId ??
-        citedOrders.at(-1);
+      const resourceId = a.resourceId
+        ? resolveResourceId(a.resourceId, refs)
+        : (citedDraft?.resourceId ?? citedOrders.at(-1));
       return resourceId ? [{ type: 'delete' as const, description: a.description, resourceId }] : [];
     });
     return {

@@ -174,6 +174,30 @@ describe('order-sign', () => {
     expect(remove?.resourceId).toBe('MedicationRequest/draft-aspirin');
   });
 
+  it('an allergy conflict card deletes the draft order by its own FHIR id', async () => {
+    const amoxicillin = fhir.medicationRequest(
+      'draft-amox',
+      '阿莫西林胶囊',
+      { value: 500, unit: 'mg' },
+      '口服',
+      'tid',
+      'draft',
+    );
+    const request = orderSignRequest([amoxicillin], [warfarin], {
+      allergies: fhir.searchset([fhir.allergy('a-1', '青霉素')]),
+    });
+    const res = await call('POST', '/cds-services/yijian-order-sign', request);
+    expect(res.statusCode).toBe(200);
+    const cards = expectValidCards(res.json());
+    const allergyCard = cards.find((c) => c.summary.includes('青霉素') || c.summary.includes('过敏'));
+    expect(allergyCard).toBeDefined();
+    const deletes = allergyCard!
+      .suggestions!.flatMap((s) => s.actions ?? [])
+      .filter((a) => a.type === 'delete');
+    expect(deletes.length).toBeGreaterThan(0);
+    expect(deletes.every((a) => a.resourceId === 'MedicationRequest/draft-amox')).toBe(true);
+  });
+
   it('gives no card for a safe draft order', async () => {
     const res = await call(
       'POST',
