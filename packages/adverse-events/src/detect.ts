@@ -119,6 +119,13 @@ const ERROR_TYPE_ZH: Record<MedicationErrorType, string> = {
 const GRADE_ZH: Record<Grade, string> = { I: 'Ⅰ级', II: 'Ⅱ级', III: 'Ⅲ级', IV: 'Ⅳ级' };
 /** Near misses exist for errors, not for falls or infections. */
 const NEAR_MISS_CATEGORIES = new Set<EventCategory>(['medication-error', 'transfusion-reaction']);
+/** Events that are harm by definition (reoperation, ICU return, arrest, infection). */
+const HARM_CATEGORIES = new Set<EventCategory>([
+  'unplanned-reoperation',
+  'unplanned-icu-return',
+  'cardiac-arrest',
+  'hospital-acquired-infection',
+]);
 /** Possible (考虑/疑似…) is accepted only from these cues, never from 需警惕/待排. */
 const SUSPECT_CUES = new Set(['poss.suspect']);
 
@@ -465,6 +472,8 @@ export function createDetector(options: DetectorOptions = {}): Detector {
       for (const r of rs) if (r.kind === 'grade' && !cues.has(r.grade)) cues.set(r.grade, w);
     }
     if (!NEAR_MISS_CATEGORIES.has(category)) cues.delete('IV');
+    // These events are harm by definition: 红肿 or 无不适 nearby does not make them Ⅲ.
+    if (HARM_CATEGORIES.has(category)) cues.delete('III');
     let grade = defaultGrade;
     let reason = `未见伤害程度描述，按${CATEGORY_LABELS[category]}默认定级`;
     let fromCue = false;
