@@ -15,6 +15,8 @@ import { sample, testApp } from './fixtures.test-helpers.js';
  */
 
 const RUNS = Number(process.env.YIJIAN_FUZZ_RUNS ?? 1000);
+/** Per-test time limit: generous, scaled with the run count (a loaded CI machine is slow). */
+const TIMEOUT_MS = 60_000 + RUNS * 150;
 const SEED = process.env.YIJIAN_FUZZ_SEED ? Number(process.env.YIJIAN_FUZZ_SEED) : undefined;
 
 // A real collection before each heap reading, so the comparison is of live memory.
@@ -261,59 +263,79 @@ describe(`fuzz: ${RUNS} hostile requests per endpoint`, () => {
   ];
 
   for (const [url, valid] of jsonEndpoints) {
-    it(`POST ${url}`, async () => {
-      await run(
-        fc.asyncProperty(bodies(valid), contentTypes, async (body, type) => {
-          await expectHandled('POST', url, body, type);
-        }),
-      );
-    });
+    it(
+      `POST ${url}`,
+      async () => {
+        await run(
+          fc.asyncProperty(bodies(valid), contentTypes, async (body, type) => {
+            await expectHandled('POST', url, body, type);
+          }),
+        );
+      },
+      TIMEOUT_MS,
+    );
   }
 
-  it('GET /v1/concepts and /v1/rules/:id with hostile parameters', async () => {
-    await run(
-      fc.asyncProperty(
-        hostileString,
-        hostileString,
-        fc.string({ maxLength: 12 }),
-        rawUrlPiece,
-        async (q, id, limit, raw) => {
-          await expectHandled('GET', `/v1/concepts?q=${raw}&limit=${raw}`);
-          await expectHandled('GET', `/v1/rules/${raw}`);
-          await expectHandled('GET', `/v1/concepts?q=${enc(q)}&limit=${enc(limit)}&kind=${enc(id)}`);
-          await expectHandled('GET', `/v1/rules/${enc(id)}`);
-        },
-      ),
-    );
-  });
+  it(
+    'GET /v1/concepts and /v1/rules/:id with hostile parameters',
+    async () => {
+      await run(
+        fc.asyncProperty(
+          hostileString,
+          hostileString,
+          fc.string({ maxLength: 12 }),
+          rawUrlPiece,
+          async (q, id, limit, raw) => {
+            await expectHandled('GET', `/v1/concepts?q=${raw}&limit=${raw}`);
+            await expectHandled('GET', `/v1/rules/${raw}`);
+            await expectHandled('GET', `/v1/concepts?q=${enc(q)}&limit=${enc(limit)}&kind=${enc(id)}`);
+            await expectHandled('GET', `/v1/rules/${enc(id)}`);
+          },
+        ),
+      );
+    },
+    TIMEOUT_MS,
+  );
 
-  it('PATCH /v1/rules/:id with hostile bodies', async () => {
-    await run(
-      fc.asyncProperty(hostileString, bodies([{ enabled: false, severity: 'warning' }]), async (id, body) => {
-        await expectHandled('PATCH', `/v1/rules/${enc(id)}`, body, 'application/json');
-      }),
-    );
-  });
+  it(
+    'PATCH /v1/rules/:id with hostile bodies',
+    async () => {
+      await run(
+        fc.asyncProperty(
+          hostileString,
+          bodies([{ enabled: false, severity: 'warning' }]),
+          async (id, body) => {
+            await expectHandled('PATCH', `/v1/rules/${enc(id)}`, body, 'application/json');
+          },
+        ),
+      );
+    },
+    TIMEOUT_MS,
+  );
 
-  it('hostile paths and methods', async () => {
-    await run(
-      fc.asyncProperty(
-        fc.constantFrom('GET', 'POST', 'PATCH', 'DELETE') as fc.Arbitrary<
-          'GET' | 'POST' | 'PATCH' | 'DELETE'
-        >,
-        fc.webPath(),
-        hostileString,
-        async (method, path, junk) => {
-          await expectHandled(
-            method,
-            `${path || '/'}?${enc(junk)}`,
-            method === 'GET' ? undefined : junk,
-            'application/json',
-          );
-        },
-      ),
-    );
-  });
+  it(
+    'hostile paths and methods',
+    async () => {
+      await run(
+        fc.asyncProperty(
+          fc.constantFrom('GET', 'POST', 'PATCH', 'DELETE') as fc.Arbitrary<
+            'GET' | 'POST' | 'PATCH' | 'DELETE'
+          >,
+          fc.webPath(),
+          hostileString,
+          async (method, path, junk) => {
+            await expectHandled(
+              method,
+              `${path || '/'}?${enc(junk)}`,
+              method === 'GET' ? undefined : junk,
+              'application/json',
+            );
+          },
+        ),
+      );
+    },
+    TIMEOUT_MS,
+  );
 
   it('the service still answers and memory stayed flat', async () => {
     expect((await app.inject({ method: 'GET', url: '/health' })).statusCode).toBe(200);
