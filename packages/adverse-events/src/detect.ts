@@ -713,7 +713,7 @@ export function createDetector(options: DetectorOptions = {}): Detector {
     found: { c: Candidate; evidence: EvidenceSpan; occurredAt?: string }[],
     who: { patientKey: string; patientId?: string; recordId?: string; department?: string; ward?: string },
   ): AdverseEvent[] {
-    const byKey = new Map<string, AdverseEvent & { _status: 'present' | 'possible' }>();
+    const byKey = new Map<string, AdverseEvent & { _status: 'present' | 'possible'; _fromCue: boolean }>();
     const order: string[] = [];
     for (const { c, evidence, occurredAt } of found) {
       let disc = discriminator(c);
@@ -746,6 +746,7 @@ export function createDetector(options: DetectorOptions = {}): Detector {
           ...(occurredAt ? { occurredAt } : {}),
           origin: 'detected',
           _status: c.status,
+          _fromCue: c.gradeFromCue,
         });
         continue;
       }
@@ -763,13 +764,12 @@ export function createDetector(options: DetectorOptions = {}): Detector {
         existing.details.stage = c.details.stage;
         existing.summary = c.summary;
       }
+      // A grade read from the text beats a category default; between equals the most severe wins.
       const moreSevere = GRADE_RANK[c.grade] < GRADE_RANK[existing.grade];
-      if (
-        moreSevere ||
-        (c.gradeFromCue && existing.gradeReason.startsWith('未见') && c.grade !== existing.grade)
-      ) {
+      if ((c.gradeFromCue && !existing._fromCue) || (c.gradeFromCue === existing._fromCue && moreSevere)) {
         existing.grade = c.grade;
         existing.gradeReason = c.gradeReason;
+        existing._fromCue = c.gradeFromCue;
       }
       if (existing._status === 'possible' && c.status === 'present') {
         existing._status = 'present';
@@ -779,7 +779,7 @@ export function createDetector(options: DetectorOptions = {}): Detector {
         existing.occurredAt = occurredAt;
     }
     return order.map((k) => {
-      const { _status, ...event } = byKey.get(k)!;
+      const { _status, _fromCue, ...event } = byKey.get(k)!;
       return event;
     });
   }
