@@ -36,7 +36,14 @@ function parseTerms(cell) {
   const synonyms = [];
   const abbreviations = [];
   const brands = [];
+  // '!' marks an ambiguous short form (VT: ventricular tachycardia or tidal volume): it still links,
+  // but graph.lexicon() leaves it out so the NER lexicon tagger does not tag it in free text.
+  const ambiguous = [];
   for (let t of list(cell)) {
+    if (t.startsWith('!')) {
+      t = t.slice(1);
+      ambiguous.push(t.replace(/^[@#]/, ''));
+    }
     if (t.startsWith('@')) {
       t = t.slice(1);
       abbreviations.push(t);
@@ -46,7 +53,7 @@ function parseTerms(cell) {
     }
     if (!synonyms.includes(t)) synonyms.push(t);
   }
-  return { synonyms, abbreviations, brands };
+  return { synonyms, abbreviations, brands, ambiguous: ambiguous.length ? ambiguous : undefined };
 }
 
 function addNode(node, where) {
@@ -85,6 +92,7 @@ for (const { cells, where } of rows('drug-classes.txt')) {
       codes: atc && atc !== '-' ? [{ system: 'ATC', code: atc }] : undefined,
       props: {
         abbreviations: t.abbreviations.length ? t.abbreviations : undefined,
+        ambiguous: t.ambiguous,
         allergyGroup: list(flags).includes('allergy') ? true : undefined,
       },
       source: CURATED,
@@ -96,7 +104,12 @@ for (const { cells, where } of rows('drug-classes.txt')) {
 }
 
 // ---- drugs -----------------------------------------------------------------------------------
+// Every amount carries its own unit ("500mg/2g" is 500 mg single, 2 g daily). A bare number takes the
+// unit of the other amount. Mass amounts in different units are both normalised to mg, unit amounts
+// (U, 万U) to U; any other mix is an error, as is a daily maximum below the single maximum.
 const UNIT_RE = /^([\d.]+|-)(mg|g|μg|IU|万U|U|mL|mmol)?$/;
+const TO_BASE = { μg: ['mg', 0.001], mg: ['mg', 1], g: ['mg', 1000], U: ['U', 1], 万U: ['U', 10000] };
+const round = (x) => Math.round(x * 1e6) / 1e6;
 function parseDose(spec, where) {
   // po:10mg/20mg  (max single / max daily; '-' when not set)
   return spec.split(/,(?=[a-z]+:)/).map((d) => {
@@ -105,15 +118,28 @@ function parseDose(spec, where) {
     const [single, daily] = (amounts ?? '').split('/');
     const a = UNIT_RE.exec(single ?? '-');
     const b = UNIT_RE.exec(daily ?? '-');
-    if (!a || !b) problems.push(`${where}: bad dose ${d}`);
-    const unit = a?.[2] ?? b?.[2] ?? 'mg';
-    return {
-      route,
-      unit,
-      maxSingle: a && a[1] !== '-' ? Number(a[1]) : undefined,
-      maxDaily: b && b[1] !== '-' ? Number(b[1]) : undefined,
-      note: note || undefined,
-    };
+    if (!a || !b) {
+      problems.push(`${where}: bad dose ${d}`);
+      return { route, unit: 'mg' };
+    }
+    let ua = a[2] ?? b[2];
+    let ub = b[2] ?? a[2];
+    if (!ua) problems.push(`${where}: dose without a unit ${d}`);
+    let sv = a[1] !== '-' ? Number(a[1]) : undefined;
+    let dv = b[1] !== '-' ? Number(b[1]) : undefined;
+    if (ua !== ub) {
+      const ca = TO_BASE[ua];
+      const cb = TO_BASE[ub];
+      if (!ca || !cb || ca[0] !== cb[0]) problems.push(`${where}: incompatible dose units ${d}`);
+      else {
+        if (sv !== undefined) sv = round(sv * ca[1]);
+        if (dv !== undefined) dv = round(dv * cb[1]);
+        ua = ub = ca[0];
+      }
+    }
+    if (sv !== undefined && dv !== undefined && dv < sv)
+      problems.push(`${where}: daily maximum below single maximum ${d}`);
+    return { route, unit: ua ?? 'mg', maxSingle: sv, maxDaily: dv, note: note || undefined };
   });
 }
 function parsePed(spec) {
@@ -148,6 +174,7 @@ function parseCaution(spec, where) {
   if (!ACTIONS[a]) problems.push(`${where}: bad action ${a}`);
   return { action: ACTIONS[a], note: note.join(':') || a };
 }
+const laterChecks = [];
 const TIER = { 非限制: '非限制使用级', 限制: '限制使用级', 特殊: '特殊使用级' };
 const LACT = { 可用: 'compatible', 慎用: 'caution', 禁用: 'avoid' };
 const titleCase = (slug) =>
@@ -188,7 +215,22 @@ for (const { cells, where } of rows('drugs.txt')) {
     else if (k === 'ha') props.highAlert = true;
     else if (k === 'tier') props.antibioticTier = TIER[v];
     else if (k === 'inn') inn = v;
-    else if (k === 'comp') {
+    else if (k === 'dosecls') {
+      // dosecls=class:minDaily[:note]  the drug joins the class only at or above that daily dose
+      const [cls, min, ...note] = v.split(':');
+      const m = UNIT_RE.exec(min ?? '');
+      if (!m || m[1] === '-' || !m[2]) problems.push(`${where}: bad dosecls ${v}`);
+      props.doseDependentClasses ??= [];
+      props.doseDependentClasses.push({
+        class: `class:${cls}`,
+        minDailyDose: Number(m?.[1]),
+        unit: m?.[2] ?? 'mg',
+        note: note.join(':') || undefined,
+      });
+      laterChecks.push(() => {
+        if (!nodes.has(`class:${cls}`)) problems.push(`${where}: unknown class ${cls}`);
+      });
+    } else if (k === 'comp') {
       props.components = list(v).map((c) => `drug:${c}`);
       // A combination product stands under each component, so every rule on a component applies to it.
       for (const c of list(v))
@@ -198,6 +240,7 @@ for (const { cells, where } of rows('drugs.txt')) {
   props.inn = inn;
   if (t.brands.length) props.brands = t.brands;
   if (t.abbreviations.length) props.abbreviations = t.abbreviations;
+  if (t.ambiguous) props.ambiguous = t.ambiguous;
   if (props.routes.length === 0) delete props.routes;
   addNode(
     {
@@ -228,7 +271,7 @@ for (const { cells, where } of rows('diseases.txt')) {
       name,
       synonyms: t.synonyms,
       codes: code.startsWith('X-') ? undefined : [{ system: 'ICD-10', code }],
-      props: { abbreviations: t.abbreviations.length ? t.abbreviations : undefined },
+      props: { abbreviations: t.abbreviations.length ? t.abbreviations : undefined, ambiguous: t.ambiguous },
       source: 'ICD-10 (医保版2.0) / yijian-curated',
     },
     where,
@@ -257,7 +300,10 @@ for (const [file, kind, prefix] of [
         kind,
         name,
         synonyms: t.synonyms,
-        props: { abbreviations: t.abbreviations.length ? t.abbreviations : undefined },
+        props: {
+          abbreviations: t.abbreviations.length ? t.abbreviations : undefined,
+          ambiguous: t.ambiguous,
+        },
         source: CURATED,
       },
       where,
@@ -276,7 +322,7 @@ for (const { cells, where } of rows('procedures.txt')) {
       name,
       synonyms: t.synonyms,
       codes: [{ system: 'ICD-9-CM-3', code }],
-      props: { abbreviations: t.abbreviations.length ? t.abbreviations : undefined },
+      props: { abbreviations: t.abbreviations.length ? t.abbreviations : undefined, ambiguous: t.ambiguous },
       source: 'ICD-9-CM-3 (医保版2.0) / yijian-curated',
     },
     where,
@@ -295,6 +341,7 @@ for (const { cells, where } of rows('lab-tests.txt')) {
   const t = parseTerms(terms);
   const props = { unit, specimen: specimen || undefined, note: note || undefined };
   if (t.abbreviations.length) props.abbreviations = t.abbreviations;
+  if (t.ambiguous) props.ambiguous = t.ambiguous;
   for (const part of list(ref)) {
     if (part.startsWith('M:')) props.refMale = range(part.slice(2));
     else if (part.startsWith('F:')) props.refFemale = range(part.slice(2));
@@ -353,7 +400,18 @@ const SOURCES = {
   GL: '相关临床指南',
 };
 for (const { cells, where } of rows('ddi.txt')) {
-  const [a, b, severity, key, src = 'STK', onc] = cells;
+  // cond: ageMaxDays=28;otherwise=moderate  (severity holds up to that age, severityOtherwise above)
+  const [a, b, severity, key, src = 'STK', onc, cond = ''] = cells;
+  const condProps = {};
+  for (const c of cond
+    .split(';')
+    .map((x) => x.trim())
+    .filter(Boolean)) {
+    const [k, v] = c.split('=');
+    if (k === 'ageMaxDays' && /^\d+$/.test(v ?? '')) condProps.ageMaxDays = Number(v);
+    else if (k === 'otherwise' && ['major', 'moderate', 'minor'].includes(v)) condProps.severityOtherwise = v;
+    else problems.push(`${where}: bad interaction condition ${c}`);
+  }
   const m = mechs.get(key);
   if (!m) problems.push(`${where}: unknown mechanism ${key}`);
   const from = refId(a, where);
@@ -368,6 +426,7 @@ for (const { cells, where } of rows('ddi.txt')) {
         severity,
         ...m,
         onc: onc ? Number(onc) : undefined,
+        ...condProps,
       },
       source: SOURCES[src] ?? src,
     },
@@ -427,6 +486,7 @@ for (const { cells, where } of rows('disease-symptoms.txt')) {
 }
 
 // ---- check and write -------------------------------------------------------------------------
+for (const check of laterChecks) check();
 for (const e of edges) {
   if (!nodes.has(e.from)) problems.push(`${e.where}: unknown node ${e.from}`);
   if (!nodes.has(e.to)) problems.push(`${e.where}: unknown node ${e.to}`);

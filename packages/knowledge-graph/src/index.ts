@@ -18,6 +18,7 @@ export {
   codeKey,
   GraphBuilder,
   MemoryGraph,
+  isLexiconJunk,
   nameKey,
   SNAPSHOT_FORMAT,
   type Snapshot,

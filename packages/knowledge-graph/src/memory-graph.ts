@@ -638,6 +638,8 @@ export class MemoryGraph implements GraphStore {
     // downY walks from the rule's far end down to d; reversed it is d's way up to that end.
     const tail: PathStep[] = [];
     for (let r = downY[wb]!; r.edge >= 0; r = downY[r.prev]!) tail.push(this.step(r.edge));
+    const ageMaxDays = props?.ageMaxDays;
+    const otherwise = props?.severityOtherwise;
     return {
       drugs: [ref(this.concepts[a]!), ref(this.concepts[d]!)],
       severity,
@@ -647,6 +649,10 @@ export class MemoryGraph implements GraphStore {
       source: this.eSource[e]!,
       level: pair ? 'pair' : 'class',
       ruleId: str(props, 'id') || `edge:${e}`,
+      ...(typeof ageMaxDays === 'number' ? { ageMaxDays } : {}),
+      ...(otherwise === 'major' || otherwise === 'moderate' || otherwise === 'minor'
+        ? { severityOtherwise: otherwise }
+        : {}),
       path: [...this.pathTo(upA, wa), this.step(e), ...tail.reverse()],
     };
   }
@@ -838,15 +844,24 @@ export class MemoryGraph implements GraphStore {
     return { nodes, edges };
   }
 
-  /** Every name and synonym, for the NER lexicon tagger and the linker. */
+  /**
+   * Every name and synonym that is safe to tag in free text, for the NER lexicon tagger: terms a
+   * concept marks `ambiguous` (VT is also tidal volume) and junk (`isLexiconJunk`: single Latin
+   * letters, bare numbers, unit words such as mm or mg) are left out. They still link by name.
+   */
   lexicon(): { term: string; kind: ConceptKind; conceptId: string }[] {
     if (this.lexiconCache) return this.lexiconCache;
     const out: { term: string; kind: ConceptKind; conceptId: string }[] = [];
     for (const c of this.concepts) {
       const seen = new Set<string>();
+      const amb = c.props.ambiguous;
+      const skip = Array.isArray(amb)
+        ? new Set(amb.filter((x): x is string => typeof x === 'string'))
+        : undefined;
       for (const term of [c.name, ...c.synonyms]) {
         if (seen.has(term)) continue;
         seen.add(term);
+        if (skip?.has(term) || isLexiconJunk(term)) continue;
         out.push({ term, kind: c.kind, conceptId: c.id });
       }
     }
@@ -893,6 +908,26 @@ export class MemoryGraph implements GraphStore {
     return this.statsSync();
   }
   async close(): Promise<void> {}
+}
+
+const UNIT_WORDS = new Set(
+  'mm cm m km mg g kg μg ug mcg ng pg ml l dl μl ul mmol μmol umol mol meq u iu ku s min h d bpm mmhg kpa cmh2o'.split(
+    ' ',
+  ),
+);
+
+/**
+ * True for terms no lexicon tagger should match in clinical free text: one Latin letter or digit
+ * (H, R, Z, E of TB regimens; T; P; K), bare numbers and punctuation, and unit words (mm, mg, ml…)
+ * written in lower or upper case (MG, MM); a mixed-case element symbol such as Mg is kept.
+ */
+export function isLexiconJunk(term: string): boolean {
+  const t = term.trim();
+  if (t.length === 0) return true;
+  if (/^[A-Za-z0-9]$/.test(t)) return true;
+  if (/^[\d\s.,%+\-/]+$/.test(t)) return true;
+  const lower = t.toLowerCase().replace('µ', 'μ');
+  return UNIT_WORDS.has(lower) && (t === lower || t === t.toUpperCase());
 }
 
 export const SNAPSHOT_FORMAT = 'yijian-kg-snapshot/2';

@@ -65,6 +65,8 @@ export const drugPropsSchema = z.strictObject({
   inn: z.string().optional(),
   brands: z.array(z.string()).optional(),
   abbreviations: z.array(z.string()).optional(),
+  /** Ambiguous short forms (VT is also tidal volume): kept for linking, left out of lexicon(). */
+  ambiguous: z.array(z.string()).optional(),
   routes: z.array(routeSchema).optional(),
   doseLimits: z.array(doseLimitSchema).optional(),
   pediatricDoseLimits: z.array(pediatricDoseLimitSchema).optional(),
@@ -83,12 +85,29 @@ export const drugPropsSchema = z.strictObject({
   antibioticTier: z.enum(['非限制使用级', '限制使用级', '特殊使用级']).optional(),
   /** Combination product: ids of the component drugs. */
   components: z.array(z.string()).optional(),
+  /**
+   * Classes the drug joins only above a daily dose (aspirin: an analgesic/anti-inflammatory NSAID
+   * above 325 mg/d, an antiplatelet below). Not BELONGS_TO edges, so class rules do not reach the
+   * drug unless the caller adds the class for an order above `minDailyDose`.
+   */
+  doseDependentClasses: z
+    .array(
+      z.strictObject({
+        class: z.string().min(1),
+        minDailyDose: z.number().positive(),
+        unit: z.enum(DOSE_UNITS),
+        note: z.string().optional(),
+      }),
+    )
+    .optional(),
 });
 export type DrugProps = z.infer<typeof drugPropsSchema>;
 
 export const drugClassPropsSchema = z.strictObject({
   inn: z.string().optional(),
   abbreviations: z.array(z.string()).optional(),
+  /** Ambiguous short forms (VT is also tidal volume): kept for linking, left out of lexicon(). */
+  ambiguous: z.array(z.string()).optional(),
   /** The class is an allergy group: an allergy to one member means allergy to all. */
   allergyGroup: z.boolean().optional(),
   note: z.string().optional(),
@@ -96,6 +115,8 @@ export const drugClassPropsSchema = z.strictObject({
 
 export const labTestPropsSchema = z.strictObject({
   abbreviations: z.array(z.string()).optional(),
+  /** Ambiguous short forms (VT is also tidal volume): kept for linking, left out of lexicon(). */
+  ambiguous: z.array(z.string()).optional(),
   unit: z.string(),
   specimen: z.string().optional(),
   refLow: z.number().optional(),
@@ -119,6 +140,12 @@ export const interactionPropsSchema = z.strictObject({
   management: z.string().min(1),
   /** Number of the pair on the ONC high-priority list (Phansalkar 2012), when it is one. */
   onc: z.number().int().optional(),
+  /**
+   * Age condition: `severity` holds only for patients at most this many days old (ceftriaxone +
+   * calcium is major in neonates, `ageMaxDays: 28`); older patients get `severityOtherwise`.
+   */
+  ageMaxDays: z.number().int().positive().optional(),
+  severityOtherwise: severitySchema.optional(),
 });
 
 export const contraindicationPropsSchema = z.strictObject({

@@ -87,6 +87,9 @@ export interface Interaction {
   level: 'pair' | 'class';
   /** Id of the INTERACTS_WITH fact (its `props.id`). */
   ruleId: string;
+  /** Age condition of the rule: `severity` applies up to this age in days, `severityOtherwise` above it. */
+  ageMaxDays?: number;
+  severityOtherwise?: Severity;
   path: PathStep[];
 }
 
