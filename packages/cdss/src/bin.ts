@@ -1,6 +1,12 @@
 #!/usr/bin/env node
 import { main } from './cli.js';
 
+// A closed pipe (`yijian … | head`) is a normal way for a reader to stop: exit quietly.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code === 'EPIPE') process.exit(0);
+  throw error;
+});
+
 main(process.argv.slice(2), {
   out: (t) => process.stdout.write(t),
   err: (t) => process.stderr.write(t),

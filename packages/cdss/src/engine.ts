@@ -22,6 +22,7 @@ import {
   type Tagger,
 } from '@yijian/ner';
 import {
+  createGraphResolver,
   DEFAULT_QC_CONFIG,
   evaluateFrontPage,
   evaluateRecord,
@@ -146,6 +147,7 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
   });
   await ruleEngine.ready();
   const codeTable = opts.codeTablePath ? loadCodeTableCsv(opts.codeTablePath) : undefined;
+  const qcResolver = createGraphResolver(graph, linker);
 
   function linkMention(m: Mention): LinkedConcept | null {
     const result = linker.link(m.text, { kind: MENTION_TO_KIND[m.type] });
@@ -208,7 +210,12 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
         alerts,
       };
       if (opts.qc)
-        result.qc = evaluateRecord(record, { facts, annotations, ...(codeTable ? { codeTable } : {}) });
+        result.qc = evaluateRecord(record, {
+          facts,
+          annotations,
+          resolver: qcResolver,
+          ...(codeTable ? { codeTable } : {}),
+        });
       return result;
     },
 
@@ -235,7 +242,12 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
       const record = toRecord(input);
       const annotations = await annotateRecord(record);
       const facts = await factsOf(record, annotations);
-      return evaluateRecord(record, { facts, annotations, ...(codeTable ? { codeTable } : {}) });
+      return evaluateRecord(record, {
+        facts,
+        annotations,
+        resolver: qcResolver,
+        ...(codeTable ? { codeTable } : {}),
+      });
     },
 
     async searchConcepts(query, searchOptions = {}) {
