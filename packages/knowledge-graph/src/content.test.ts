@@ -213,3 +213,35 @@ describe('lexicon for the NER tagger', () => {
     for (const t of ['Mg', 'VT', 'CKD', '华法林', 'pH', '3TC']) expect(isLexiconJunk(t), t).toBe(false);
   });
 });
+
+describe('clinical properties of the most used inpatient drugs', () => {
+  const listFile = join(defaultGraphDir(), 'src', 'top-inpatient.txt');
+  it.skipIf(!existsSync(listFile))('all 200 carry a pregnancy category, nearly all a further caution', () => {
+    const slugs = readFileSync(listFile, 'utf8')
+      .split('\n')
+      .filter((l) => !l.startsWith('//'))
+      .join(' ')
+      .split(/\s+/)
+      .filter(Boolean);
+    expect(new Set(slugs).size).toBe(200);
+    const props = slugs.map((s) => {
+      const c = g.getConcept(`drug:${s}`);
+      expect(c?.kind, s).toBe('Drug');
+      return [s, c!.props as DrugProps] as const;
+    });
+    expect(props.filter(([, p]) => !p.pregnancy).map(([s]) => s)).toEqual([]);
+    const withCaution = props.filter(([, p]) => p.lactation || p.renal || p.hepatic || p.elderly);
+    expect(withCaution.length).toBeGreaterThanOrEqual(180);
+    // Renally cleared drugs the rules dose by eGFR.
+    for (const s of [
+      'enoxaparin',
+      'rivaroxaban',
+      'metformin',
+      'levofloxacin',
+      'meropenem',
+      'vancomycin',
+      'gabapentin',
+    ])
+      expect(drug(`drug:${s}`).renal?.length, s).toBeGreaterThan(0);
+  });
+});
