@@ -4,8 +4,8 @@ import { describe, expect, it } from 'vitest';
 import { defaultGraphDir, loadDefaultGraph } from './default-graph.js';
 import { createLinker } from './linker.js';
 import { isLexiconJunk } from './memory-graph.js';
-import { DOSE_UNITS } from './schema.js';
 import type { DrugProps } from './schema.js';
+import { DOSE_UNITS } from './schema.js';
 
 // Content checks on the curated graph (second pass of issue 3): dose units, aspirin modelling,
 // severities, concepts the rules and samples need, and a clean NER lexicon.

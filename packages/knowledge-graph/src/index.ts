@@ -17,8 +17,8 @@ export {
 export {
   codeKey,
   GraphBuilder,
-  MemoryGraph,
   isLexiconJunk,
+  MemoryGraph,
   nameKey,
   SNAPSHOT_FORMAT,
   type Snapshot,
