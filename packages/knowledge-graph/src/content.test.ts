@@ -150,6 +150,11 @@ describe('concepts the rules and samples need', () => {
     ['溴隐亭', 'Drug'],
     ['碘化钾', 'Drug'],
     ['左氨氯地平', 'Drug'],
+    // named in the texts of corpora/samples
+    ['妥布霉素地塞米松眼膏', 'Drug'],
+    ['普拉洛芬滴眼液', 'Drug'],
+    ['玻璃酸钠滴眼液', 'Drug'],
+    ['小儿豉翘清热颗粒', 'Drug'],
     ['磺胺', 'DrugClass'],
     ['保钾利尿药', 'DrugClass'],
     ['张力性气胸', 'Disease'],
