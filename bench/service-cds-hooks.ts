@@ -4,7 +4,8 @@
  *   pnpm bench:service [-- --duration 10 --rate 1000 --pv-rate 50 --json]
  *
  * 1. order-sign with 10 draft medication orders (plus 5 active ones, diagnoses and an allergy in
- *    prefetch), at a fixed arrival rate (default 1,000 requests/s). Target: p99 < 20 ms.
+ *    prefetch), at a fixed arrival rate (default 1,000 requests/s). Target: p99 < 20 ms. Two order
+ *    sets: a typical one (a few cards) and a conflict-heavy one (~30 cards).
  * 2. patient-view with a 5,000-character progress note (NER + linking + rules), default 50
  *    requests/s. Target: p99 < 100 ms.
  * Production settings: JWT verification on (a fresh ES256-signed token per request), audit log in
@@ -106,6 +107,31 @@ const drafts = [
   med('d-9', '胺碘酮片', 200, 'mg', 'tid', 'draft'),
   med('d-10', '克拉霉素片', 250, 'mg', 'bid', 'draft'),
 ];
+// A typical order set: 10 common drafts next to the same active orders, a handful of cards.
+const typicalDrafts = [
+  med('t-1', '阿司匹林肠溶片', 100, 'mg', 'qd', 'draft'),
+  med('t-2', '泮托拉唑肠溶片', 40, 'mg', 'qd', 'draft'),
+  med('t-3', '呋塞米片', 20, 'mg', 'qd', 'draft'),
+  med('t-4', '氯化钾缓释片', 500, 'mg', 'tid', 'draft'),
+  med('t-5', '头孢呋辛酯片', 250, 'mg', 'bid', 'draft'),
+  med('t-6', '乳果糖口服溶液', 15, 'ml', 'qd', 'draft'),
+  med('t-7', '氨溴索片', 30, 'mg', 'tid', 'draft'),
+  med('t-8', '对乙酰氨基酚片', 500, 'mg', 'prn', 'draft'),
+  med('t-9', '维生素B1片', 10, 'mg', 'tid', 'draft'),
+  med('t-10', '甲钴胺片', 0.5, 'mg', 'tid', 'draft'),
+];
+const orderSignTypical = JSON.stringify({
+  hook: 'order-sign',
+  hookInstance: randomUUID(),
+  context: {
+    userId: 'Practitioner/1',
+    patientId: 'pat-1',
+    encounterId: 'enc-1',
+    draftOrders: bundle(typicalDrafts, 'collection'),
+  },
+  prefetch: { patient, conditions, medications: active, allergies },
+});
+// A conflict-heavy order set: most drafts interact with each other or the active orders.
 const orderSign = JSON.stringify({
   hook: 'order-sign',
   hookInstance: randomUUID(),
@@ -165,8 +191,11 @@ const patientView = JSON.stringify({
 
 if (values['dump-dir']) {
   writeFileSync(join(values['dump-dir'], 'order-sign.json'), orderSign);
+  writeFileSync(join(values['dump-dir'], 'order-sign-typical.json'), orderSignTypical);
   writeFileSync(join(values['dump-dir'], 'patient-view.json'), patientView);
-  console.log(`wrote order-sign.json and patient-view.json to ${values['dump-dir']}`);
+  console.log(
+    `wrote order-sign.json, order-sign-typical.json and patient-view.json to ${values['dump-dir']}`,
+  );
   process.exit(0);
 }
 
@@ -292,7 +321,16 @@ try {
   await load('warm-up', base, '/cds-services/yijian-patient-view', patientView, Math.min(pvRate, 20), 3, '');
   const runs = [
     await load(
-      'order-sign, 10 draft medications',
+      'order-sign, 10 drafts, typical',
+      base,
+      '/cds-services/yijian-order-sign',
+      orderSignTypical,
+      rate,
+      duration,
+      'p99 < 20 ms',
+    ),
+    await load(
+      'order-sign, 10 drafts, conflict-heavy',
       base,
       '/cds-services/yijian-order-sign',
       orderSign,
