@@ -250,3 +250,22 @@ describe('clinical properties of the most used inpatient drugs', () => {
       expect(drug(`drug:${s}`).renal?.length, s).toBeGreaterThan(0);
   });
 });
+
+describe('common EMR diagnosis spellings', () => {
+  it.each([
+    ['尿感', 'disease:N39.0'],
+    ['慢性肾衰', 'disease:N18'],
+    ['窦缓', 'disease:R00.1'],
+    ['肺Ca', 'disease:C34'],
+    ['糖网', 'disease:E11.3'],
+    ['妊高征', 'disease:O13'],
+    ['Ⅱ型呼衰', 'disease:J96.9'],
+    ['MODS', 'disease:R68.8'],
+    ['低蛋白血症', 'disease:E77.801'],
+    ['Hp感染', 'disease:A49.809'],
+    ['慢阻肺', 'disease:J44'],
+    ['房颤', 'disease:I48'],
+  ])('%s -> %s', (text, id) => {
+    expect(linker.link(text, { kind: 'Disease' }).candidates[0]?.conceptId).toBe(id);
+  });
+});
