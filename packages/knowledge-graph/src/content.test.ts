@@ -117,6 +117,7 @@ describe('aspirin', () => {
   it('still interacts with NSAIDs and anticoagulants and cross-reacts with NSAID allergy', () => {
     const [withIbu] = g.interactionsAmongSync(['drug:aspirin', 'drug:ibuprofen']);
     expect(withIbu?.severity).toBe('moderate');
+    expect(g.interactionsAmongSync(['drug:aspirin', 'drug:celecoxib'])[0]?.ruleId).toBe('ddi:aspirin+coxibs');
     expect(g.interactionsAmongSync(['drug:aspirin', 'drug:warfarin'])[0]?.severity).toBe('major');
     const [a] = g.allergyConflictsSync(['drug:aspirin'], ['drug:ibuprofen']);
     expect(a).toMatchObject({ kind: 'cross-reactive', severity: 'major' });
