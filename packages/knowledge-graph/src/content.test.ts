@@ -112,6 +112,10 @@ describe('aspirin', () => {
     // An order at analgesic dose adds the class, and the NSAID cautions return.
     const high = g.contraindicationsOfSync(['class:salicylates'], conds).map((c) => c.condition.id);
     expect(high).toEqual(expect.arrayContaining(['disease:I10', 'disease:I50', 'disease:K27']));
+    // Lithium is unaffected by low-dose aspirin; at analgesic dose the NSAID rule applies.
+    expect(g.interactionsAmongSync(['drug:aspirin', 'drug:lithium-carbonate'])).toEqual([]);
+    const ddi = g.interactionsAmongSync(['drug:aspirin', 'class:salicylates', 'drug:lithium-carbonate']);
+    expect(ddi.map((d) => d.ruleId)).toContain('ddi:lithium-carbonate+nsaids');
   });
 
   it('still interacts with NSAIDs and anticoagulants and cross-reacts with NSAID allergy', () => {
