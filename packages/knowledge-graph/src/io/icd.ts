@@ -27,7 +27,7 @@ export function importIcdTable(text: string, opts: IcdImportOptions): GraphData 
   const where = opts.where ?? 'icd.csv';
   const rows = parseCsv(text);
   const header = rows[0]?.map((h) => h.trim().toLowerCase());
-  if (!header || header[0] !== 'code' || header[1] !== 'name') {
+  if (header?.[0] !== 'code' || header[1] !== 'name') {
     throw new CdssError('CDSS_ERR_INVALID_DATA', `${where}:1: expected a header starting code,name`);
   }
   const nodes: Concept[] = [];
