@@ -3,25 +3,57 @@
  * HTTP status in {@link ERROR_CODES} and in docs/errors.md; a code is never reused for another meaning.
  */
 export const ERROR_CODES = {
-  CDSS_ERR_INVALID_RECORD: { status: 400, retriable: false, meaning: 'The patient record failed validation.' },
+  CDSS_ERR_INVALID_RECORD: {
+    status: 400,
+    retriable: false,
+    meaning: 'The patient record failed validation.',
+  },
   CDSS_ERR_INVALID_JSON: { status: 400, retriable: false, meaning: 'The input is not valid JSON.' },
   CDSS_ERR_INVALID_FHIR: { status: 400, retriable: false, meaning: 'The FHIR Bundle could not be mapped.' },
-  CDSS_ERR_INVALID_REQUEST: { status: 400, retriable: false, meaning: 'The request body or parameters are invalid.' },
-  CDSS_ERR_INVALID_CONFIG: { status: 500, retriable: false, meaning: 'A configuration object failed validation.' },
-  CDSS_ERR_INVALID_DATA: { status: 500, retriable: false, meaning: 'A data file (rules, lexicon, graph) failed validation.' },
-  CDSS_ERR_BODY_TOO_LARGE: { status: 413, retriable: false, meaning: 'The request body exceeds the size limit.' },
-  CDSS_ERR_UNSUPPORTED_MEDIA_TYPE: { status: 415, retriable: false, meaning: 'The request content type is not supported.' },
+  CDSS_ERR_INVALID_REQUEST: {
+    status: 400,
+    retriable: false,
+    meaning: 'The request body or parameters are invalid.',
+  },
+  CDSS_ERR_INVALID_CONFIG: {
+    status: 500,
+    retriable: false,
+    meaning: 'A configuration object failed validation.',
+  },
+  CDSS_ERR_INVALID_DATA: {
+    status: 500,
+    retriable: false,
+    meaning: 'A data file (rules, lexicon, graph) failed validation.',
+  },
+  CDSS_ERR_BODY_TOO_LARGE: {
+    status: 413,
+    retriable: false,
+    meaning: 'The request body exceeds the size limit.',
+  },
+  CDSS_ERR_UNSUPPORTED_MEDIA_TYPE: {
+    status: 415,
+    retriable: false,
+    meaning: 'The request content type is not supported.',
+  },
   CDSS_ERR_NOT_FOUND: { status: 404, retriable: false, meaning: 'The resource or route does not exist.' },
   CDSS_ERR_UNAUTHORIZED: { status: 401, retriable: false, meaning: 'Credentials are missing or invalid.' },
   CDSS_ERR_FORBIDDEN: { status: 403, retriable: false, meaning: 'The caller may not do this.' },
   CDSS_ERR_RATE_LIMITED: { status: 429, retriable: true, meaning: 'Too many requests.' },
-  CDSS_ERR_PREFETCH_MISSING: { status: 412, retriable: false, meaning: 'Required CDS Hooks prefetch data is missing.' },
+  CDSS_ERR_PREFETCH_MISSING: {
+    status: 412,
+    retriable: false,
+    meaning: 'Required CDS Hooks prefetch data is missing.',
+  },
   CDSS_ERR_IO: { status: 500, retriable: true, meaning: 'A file or store could not be read or written.' },
   CDSS_ERR_MODEL: { status: 500, retriable: false, meaning: 'A model could not be loaded or run.' },
   CDSS_ERR_GRAPH: { status: 503, retriable: true, meaning: 'The knowledge graph store failed.' },
   CDSS_ERR_NOT_READY: { status: 503, retriable: true, meaning: 'The service is starting or shutting down.' },
   CDSS_ERR_INTERNAL: { status: 500, retriable: false, meaning: 'An unexpected internal error.' },
-  CDSS_ERR_CONFLICT: { status: 409, retriable: false, meaning: 'The resource changed or is in a state that does not allow this action.' },
+  CDSS_ERR_CONFLICT: {
+    status: 409,
+    retriable: false,
+    meaning: 'The resource changed or is in a state that does not allow this action.',
+  },
 } as const satisfies Record<string, { status: number; retriable: boolean; meaning: string }>;
 
 export type CdssErrorCode = keyof typeof ERROR_CODES;
@@ -38,7 +70,11 @@ export class CdssError extends Error {
   readonly status: number;
   readonly issues: FieldIssue[];
 
-  constructor(code: CdssErrorCode, message: string, options: { issues?: FieldIssue[]; cause?: unknown } = {}) {
+  constructor(
+    code: CdssErrorCode,
+    message: string,
+    options: { issues?: FieldIssue[]; cause?: unknown } = {},
+  ) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.code = code;
     this.status = ERROR_CODES[code].status;
@@ -78,7 +114,11 @@ interface ZodLikeIssue {
 }
 
 /** Convert zod issues into a CdssError that names every bad field. */
-export function fromZodIssues(code: CdssErrorCode, what: string, zodIssues: readonly ZodLikeIssue[]): CdssError {
+export function fromZodIssues(
+  code: CdssErrorCode,
+  what: string,
+  zodIssues: readonly ZodLikeIssue[],
+): CdssError {
   const issues = zodIssues.map((i) => ({
     path: i.path.map((p) => (typeof p === 'number' ? p : String(p))),
     message: i.message,

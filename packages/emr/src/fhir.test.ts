@@ -14,7 +14,9 @@ function bundle(): Record<string, unknown> {
         name: [{ text: '李某' }],
         gender: 'male',
         birthDate: '1950-06-01',
-        identifier: [{ system: 'urn:oid:2.16.156.10011.1.1', type: { text: '居民身份证' }, value: '11010519491231002X' }],
+        identifier: [
+          { system: 'urn:oid:2.16.156.10011.1.1', type: { text: '居民身份证' }, value: '11010519491231002X' },
+        ],
       }),
       entry({
         resourceType: 'Encounter',
@@ -23,7 +25,13 @@ function bundle(): Record<string, unknown> {
         serviceType: { text: '心内科' },
         diagnosis: [{ condition: { reference: 'Condition/c1' }, use: { coding: [{ code: 'DD' }] }, rank: 1 }],
       }),
-      entry({ resourceType: 'Condition', id: 'c1', code: { coding: [{ system: 'http://hl7.org/fhir/sid/icd-10', code: 'I48.x01', display: '心房颤动' }] } }),
+      entry({
+        resourceType: 'Condition',
+        id: 'c1',
+        code: {
+          coding: [{ system: 'http://hl7.org/fhir/sid/icd-10', code: 'I48.x01', display: '心房颤动' }],
+        },
+      }),
       entry({
         resourceType: 'MedicationRequest',
         id: 'm1',
@@ -31,9 +39,20 @@ function bundle(): Record<string, unknown> {
         medicationCodeableConcept: { text: '华法林钠片' },
         authoredOn: '2024-05-02T12:00:00+08:00',
         courseOfTherapyType: { coding: [{ code: 'continuous' }] },
-        dosageInstruction: [{ route: { text: '口服' }, timing: { code: { text: 'qd' } }, doseAndRate: [{ doseQuantity: { value: 3, unit: 'mg' } }] }],
+        dosageInstruction: [
+          {
+            route: { text: '口服' },
+            timing: { code: { text: 'qd' } },
+            doseAndRate: [{ doseQuantity: { value: 3, unit: 'mg' } }],
+          },
+        ],
       }),
-      entry({ resourceType: 'AllergyIntolerance', code: { text: '青霉素' }, category: ['medication'], reaction: [{ manifestation: [{ text: '皮疹' }] }] }),
+      entry({
+        resourceType: 'AllergyIntolerance',
+        code: { text: '青霉素' },
+        category: ['medication'],
+        reaction: [{ manifestation: [{ text: '皮疹' }] }],
+      }),
       entry({
         resourceType: 'Observation',
         id: 'o1',
@@ -49,17 +68,34 @@ function bundle(): Record<string, unknown> {
         code: { coding: [{ system: 'http://loinc.org', code: '85354-9' }] },
         effectiveDateTime: '2024-05-02T10:30:00+08:00',
         component: [
-          { code: { coding: [{ system: 'http://loinc.org', code: '8480-6' }] }, valueQuantity: { value: 150, unit: 'mmHg' } },
-          { code: { coding: [{ system: 'http://loinc.org', code: '8462-4' }] }, valueQuantity: { value: 95, unit: 'mmHg' } },
+          {
+            code: { coding: [{ system: 'http://loinc.org', code: '8480-6' }] },
+            valueQuantity: { value: 150, unit: 'mmHg' },
+          },
+          {
+            code: { coding: [{ system: 'http://loinc.org', code: '8462-4' }] },
+            valueQuantity: { value: 95, unit: 'mmHg' },
+          },
         ],
       }),
-      entry({ resourceType: 'Procedure', code: { text: '冠状动脉造影' }, performedDateTime: '2024-05-04T09:00:00+08:00' }),
+      entry({
+        resourceType: 'Procedure',
+        code: { text: '冠状动脉造影' },
+        performedDateTime: '2024-05-04T09:00:00+08:00',
+      }),
       entry({
         resourceType: 'DocumentReference',
         id: 'd1',
         type: { text: '入院记录' },
         date: '2024-05-02T16:00:00+08:00',
-        content: [{ attachment: { contentType: 'text/plain', data: Buffer.from('主诉：心悸1周。').toString('base64') } }],
+        content: [
+          {
+            attachment: {
+              contentType: 'text/plain',
+              data: Buffer.from('主诉：心悸1周。').toString('base64'),
+            },
+          },
+        ],
       }),
       entry({
         resourceType: 'Composition',
@@ -78,12 +114,30 @@ describe('fromFhirBundle', () => {
     const b = bundle();
     expect(isFhirBundle(b)).toBe(true);
     const r = fromFhirBundle(b);
-    expect(r.patient).toMatchObject({ id: 'pat-9', name: '李某', sex: 'male', idDocument: { type: '居民身份证' } });
+    expect(r.patient).toMatchObject({
+      id: 'pat-9',
+      name: '李某',
+      sex: 'male',
+      idDocument: { type: '居民身份证' },
+    });
     expect(r.encounter).toMatchObject({ id: 'enc-9', department: '心内科' });
     expect(r.diagnoses[0]).toMatchObject({ name: '心房颤动', code: 'I48.x01', type: 'principal' });
-    expect(r.medications[0]).toMatchObject({ drugName: '华法林钠片', dose: 3, doseUnit: 'mg', route: '口服', frequency: 'qd', kind: 'long-term' });
+    expect(r.medications[0]).toMatchObject({
+      drugName: '华法林钠片',
+      dose: 3,
+      doseUnit: 'mg',
+      route: '口服',
+      frequency: 'qd',
+      kind: 'long-term',
+    });
     expect(r.allergies[0]).toMatchObject({ substance: '青霉素', category: 'drug', reaction: '皮疹' });
-    expect(r.labs[0]).toMatchObject({ item: '血钾', value: 6.2, flag: 'HH', referenceLow: 3.5, referenceHigh: 5.3 });
+    expect(r.labs[0]).toMatchObject({
+      item: '血钾',
+      value: 6.2,
+      flag: 'HH',
+      referenceLow: 3.5,
+      referenceHigh: 5.3,
+    });
     expect(r.vitals.map((v) => v.kind)).toEqual(['systolicBP', 'diastolicBP']);
     expect(r.procedures[0]!.name).toBe('冠状动脉造影');
     expect(r.documents.map((d) => [d.type, d.text])).toEqual([
@@ -94,7 +148,9 @@ describe('fromFhirBundle', () => {
 
   it('refuses a bundle without a patient, naming the problem', () => {
     const b = bundle();
-    b.entry = (b.entry as { resource: { resourceType: string } }[]).filter((e) => e.resource.resourceType !== 'Patient');
+    b.entry = (b.entry as { resource: { resourceType: string } }[]).filter(
+      (e) => e.resource.resourceType !== 'Patient',
+    );
     expect(() => fromFhirBundle(b)).toThrow(expect.objectContaining({ code: 'CDSS_ERR_INVALID_FHIR' }));
   });
 

@@ -5,8 +5,8 @@ import {
   DOCUMENT_TYPES,
   type DocumentType,
   ID_DOCUMENT_TYPES,
-  type PatientRecordInput,
   type PatientRecord,
+  type PatientRecordInput,
   type VitalSign,
 } from './record.js';
 
@@ -16,16 +16,29 @@ import {
  * are ignored. Only the elements we map are checked; FHIR's own profile validation is the sender's job.
  */
 
-const coding = z.looseObject({ system: z.string().optional(), code: z.string().optional(), display: z.string().optional() });
+const coding = z.looseObject({
+  system: z.string().optional(),
+  code: z.string().optional(),
+  display: z.string().optional(),
+});
 const concept = z.looseObject({ coding: z.array(coding).optional(), text: z.string().optional() });
 const reference = z.looseObject({ reference: z.string().optional(), display: z.string().optional() });
-const quantity = z.looseObject({ value: z.number().optional(), unit: z.string().optional(), code: z.string().optional() });
+const quantity = z.looseObject({
+  value: z.number().optional(),
+  unit: z.string().optional(),
+  code: z.string().optional(),
+});
 const period = z.looseObject({ start: z.string().optional(), end: z.string().optional() });
 
 const bundleSchema = z.looseObject({
   resourceType: z.literal('Bundle'),
   entry: z
-    .array(z.looseObject({ fullUrl: z.string().optional(), resource: z.looseObject({ resourceType: z.string(), id: z.string().optional() }) }))
+    .array(
+      z.looseObject({
+        fullUrl: z.string().optional(),
+        resource: z.looseObject({ resourceType: z.string(), id: z.string().optional() }),
+      }),
+    )
     .default([]),
 });
 
@@ -44,10 +57,19 @@ function conceptCode(c: Concept | undefined, systemHint?: RegExp): string | unde
 
 /** Is the Bundle shaped like FHIR (resourceType Bundle)? */
 export function isFhirBundle(value: unknown): boolean {
-  return typeof value === 'object' && value !== null && (value as { resourceType?: unknown }).resourceType === 'Bundle';
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    (value as { resourceType?: unknown }).resourceType === 'Bundle'
+  );
 }
 
-const SEX: Record<string, PatientRecord['patient']['sex']> = { male: 'male', female: 'female', other: 'unspecified', unknown: 'unknown' };
+const SEX: Record<string, PatientRecord['patient']['sex']> = {
+  male: 'male',
+  female: 'female',
+  other: 'unspecified',
+  unknown: 'unknown',
+};
 
 const LOINC_VITALS: Record<string, VitalSign['kind']> = {
   '8310-5': 'temperature',
@@ -61,7 +83,15 @@ const LOINC_VITALS: Record<string, VitalSign['kind']> = {
   '8302-2': 'height',
 };
 
-const INTERPRETATION: Record<string, 'H' | 'L' | 'N' | 'HH' | 'LL' | 'A'> = { H: 'H', L: 'L', N: 'N', HH: 'HH', LL: 'LL', A: 'A', AA: 'A' };
+const INTERPRETATION: Record<string, 'H' | 'L' | 'N' | 'HH' | 'LL' | 'A'> = {
+  H: 'H',
+  L: 'L',
+  N: 'N',
+  HH: 'HH',
+  LL: 'LL',
+  A: 'A',
+  AA: 'A',
+};
 
 function localId(ref: string | undefined): string | undefined {
   return ref?.split('/').pop();
@@ -80,7 +110,11 @@ function stripHtml(html: string): string {
     .trim();
 }
 
-function documentType(label: string | undefined, issues: FieldIssue[], path: (string | number)[]): DocumentType {
+function documentType(
+  label: string | undefined,
+  issues: FieldIssue[],
+  path: (string | number)[],
+): DocumentType {
   const found = DOCUMENT_TYPES.find((t) => t === label?.trim());
   if (!found) issues.push({ path, message: `unknown document type ${JSON.stringify(label ?? null)}` });
   return found ?? '其他';
@@ -89,14 +123,18 @@ function documentType(label: string | undefined, issues: FieldIssue[], path: (st
 /** Map a FHIR R4 Bundle to a validated record. */
 export function fromFhirBundle(input: unknown): PatientRecord {
   const parsed = bundleSchema.safeParse(input);
-  if (!parsed.success) throw fromZodIssues('CDSS_ERR_INVALID_FHIR', 'Invalid FHIR Bundle', parsed.error.issues);
+  if (!parsed.success)
+    throw fromZodIssues('CDSS_ERR_INVALID_FHIR', 'Invalid FHIR Bundle', parsed.error.issues);
   const issues: FieldIssue[] = [];
   const resources = parsed.data.entry.map((e) => e.resource as Resource);
   const byType = (t: string) => resources.map((r, i) => ({ r, i })).filter((x) => x.r.resourceType === t);
 
   const patients = byType('Patient');
   const patientEntry = patients[0];
-  if (!patientEntry) throw new CdssError('CDSS_ERR_INVALID_FHIR', 'Invalid FHIR Bundle: no Patient resource', { issues: [{ path: ['entry'], message: 'a Patient resource is required' }] });
+  if (!patientEntry)
+    throw new CdssError('CDSS_ERR_INVALID_FHIR', 'Invalid FHIR Bundle: no Patient resource', {
+      issues: [{ path: ['entry'], message: 'a Patient resource is required' }],
+    });
   const p = patientEntry.r as Resource & {
     name?: { text?: string; family?: string; given?: string[] }[];
     gender?: string;
@@ -105,10 +143,14 @@ export function fromFhirBundle(input: unknown): PatientRecord {
     telecom?: { system?: string; value?: string }[];
   };
   const nameObj = p.name?.[0];
-  const name = nameObj?.text ?? (nameObj ? `${nameObj.family ?? ''}${(nameObj.given ?? []).join('')}` : undefined);
+  const name =
+    nameObj?.text ?? (nameObj ? `${nameObj.family ?? ''}${(nameObj.given ?? []).join('')}` : undefined);
   const idIdentifier = p.identifier?.find((x) => {
     const label = conceptText(x.type);
-    return (label && (ID_DOCUMENT_TYPES as readonly string[]).includes(label)) || x.system === 'urn:oid:2.16.156.10011.1.1';
+    return (
+      (label && (ID_DOCUMENT_TYPES as readonly string[]).includes(label)) ||
+      x.system === 'urn:oid:2.16.156.10011.1.1'
+    );
   });
   const idType = conceptText(idIdentifier?.type);
 
@@ -138,9 +180,16 @@ export function fromFhirBundle(input: unknown): PatientRecord {
       sex: SEX[p.gender ?? 'unknown'] ?? 'unknown',
       birthDate: p.birthDate ?? '',
       ...(idIdentifier?.value
-        ? { idDocument: { type: (idType as (typeof ID_DOCUMENT_TYPES)[number]) ?? '居民身份证', number: idIdentifier.value } }
+        ? {
+            idDocument: {
+              type: (idType as (typeof ID_DOCUMENT_TYPES)[number]) ?? '居民身份证',
+              number: idIdentifier.value,
+            },
+          }
         : {}),
-      ...(p.telecom?.find((t) => t.system === 'phone')?.value ? { phone: p.telecom.find((t) => t.system === 'phone')!.value! } : {}),
+      ...(p.telecom?.find((t) => t.system === 'phone')?.value
+        ? { phone: p.telecom.find((t) => t.system === 'phone')!.value! }
+        : {}),
     },
     encounter: {
       id: enc?.id ?? 'unknown',
@@ -163,14 +212,29 @@ export function fromFhirBundle(input: unknown): PatientRecord {
   for (const { r, i } of byType('Condition')) {
     const c = r as Resource & { code?: Concept; recordedDate?: string; onsetDateTime?: string };
     const role = diagnosisRole.get(r.id ?? '');
-    const type = role?.use === 'AD' ? 'admission' : role?.use === 'DD' && role.rank === 1 ? 'principal' : role?.use === 'DD' ? 'secondary' : 'secondary';
+    const type =
+      role?.use === 'AD'
+        ? 'admission'
+        : role?.use === 'DD' && role.rank === 1
+          ? 'principal'
+          : role?.use === 'DD'
+            ? 'secondary'
+            : 'secondary';
     const label = conceptText(c.code);
     if (!label) {
-      issues.push({ path: ['entry', i, 'resource', 'code'], message: 'Condition needs code.text or a coding' });
+      issues.push({
+        path: ['entry', i, 'resource', 'code'],
+        message: 'Condition needs code.text or a coding',
+      });
       continue;
     }
     const code = conceptCode(c.code, /icd/i);
-    record.diagnoses!.push({ name: label, type, ...(code ? { code } : {}), ...(c.recordedDate ? { time: c.recordedDate } : {}) });
+    record.diagnoses!.push({
+      name: label,
+      type,
+      ...(code ? { code } : {}),
+      ...(c.recordedDate ? { time: c.recordedDate } : {}),
+    });
   }
 
   const STATUS: Record<string, 'active' | 'completed' | 'stopped' | 'cancelled' | 'draft'> = {
@@ -189,19 +253,31 @@ export function fromFhirBundle(input: unknown): PatientRecord {
       medicationReference?: z.infer<typeof reference>;
       authoredOn?: string;
       courseOfTherapyType?: Concept;
-      dosageInstruction?: { route?: Concept; timing?: { code?: Concept }; doseAndRate?: { doseQuantity?: z.infer<typeof quantity> }[]; text?: string }[];
+      dosageInstruction?: {
+        route?: Concept;
+        timing?: { code?: Concept };
+        doseAndRate?: { doseQuantity?: z.infer<typeof quantity> }[];
+        text?: string;
+      }[];
       dispenseRequest?: { validityPeriod?: z.infer<typeof period> };
       requester?: z.infer<typeof reference>;
     };
     const drugName = conceptText(m.medicationCodeableConcept) ?? m.medicationReference?.display;
     if (!drugName) {
-      issues.push({ path: ['entry', i, 'resource', 'medicationCodeableConcept'], message: 'MedicationRequest needs a medication name' });
+      issues.push({
+        path: ['entry', i, 'resource', 'medicationCodeableConcept'],
+        message: 'MedicationRequest needs a medication name',
+      });
       continue;
     }
     const dosage = m.dosageInstruction?.[0];
     const dose = dosage?.doseAndRate?.[0]?.doseQuantity;
     const start = m.dispenseRequest?.validityPeriod?.start ?? m.authoredOn;
-    if (!start) issues.push({ path: ['entry', i, 'resource', 'authoredOn'], message: 'MedicationRequest needs authoredOn' });
+    if (!start)
+      issues.push({
+        path: ['entry', i, 'resource', 'authoredOn'],
+        message: 'MedicationRequest needs authoredOn',
+      });
     const drugCode = conceptCode(m.medicationCodeableConcept);
     const route = conceptText(dosage?.route);
     const frequency = conceptText(dosage?.timing?.code);
@@ -222,7 +298,12 @@ export function fromFhirBundle(input: unknown): PatientRecord {
   }
 
   for (const { r } of byType('AllergyIntolerance')) {
-    const a = r as Resource & { code?: Concept; category?: string[]; reaction?: { manifestation?: Concept[]; severity?: string }[]; recordedDate?: string };
+    const a = r as Resource & {
+      code?: Concept;
+      category?: string[];
+      reaction?: { manifestation?: Concept[]; severity?: string }[];
+      recordedDate?: string;
+    };
     const substance = conceptText(a.code);
     if (!substance) continue;
     const cat = a.category?.[0];
@@ -230,7 +311,16 @@ export function fromFhirBundle(input: unknown): PatientRecord {
     const sev = a.reaction?.[0]?.severity;
     record.allergies!.push({
       substance,
-      category: cat === 'medication' ? 'drug' : cat === 'food' ? 'food' : cat === 'environment' ? 'environment' : cat ? 'other' : 'drug',
+      category:
+        cat === 'medication'
+          ? 'drug'
+          : cat === 'food'
+            ? 'food'
+            : cat === 'environment'
+              ? 'environment'
+              : cat
+                ? 'other'
+                : 'drug',
       ...(reaction ? { reaction } : {}),
       ...(sev === 'mild' || sev === 'moderate' || sev === 'severe' ? { severity: sev } : {}),
       ...(a.recordedDate ? { recordedTime: a.recordedDate } : {}),
@@ -251,7 +341,10 @@ export function fromFhirBundle(input: unknown): PatientRecord {
     };
     const time = o.effectiveDateTime ?? o.issued;
     if (!time) {
-      issues.push({ path: ['entry', i, 'resource', 'effectiveDateTime'], message: 'Observation needs effectiveDateTime' });
+      issues.push({
+        path: ['entry', i, 'resource', 'effectiveDateTime'],
+        message: 'Observation needs effectiveDateTime',
+      });
       continue;
     }
     const isVital = o.category?.some((c) => c.coding?.some((x) => x.code === 'vital-signs'));
@@ -261,7 +354,12 @@ export function fromFhirBundle(input: unknown): PatientRecord {
       for (const part of parts) {
         const kind = LOINC_VITALS[conceptCode(part.code, /loinc/i) ?? ''];
         if (kind && part.valueQuantity?.value !== undefined) {
-          record.vitals!.push({ kind, value: part.valueQuantity.value, ...(part.valueQuantity.unit ? { unit: part.valueQuantity.unit } : {}), time });
+          record.vitals!.push({
+            kind,
+            value: part.valueQuantity.value,
+            ...(part.valueQuantity.unit ? { unit: part.valueQuantity.unit } : {}),
+            time,
+          });
         }
       }
       continue;
@@ -286,22 +384,40 @@ export function fromFhirBundle(input: unknown): PatientRecord {
   }
 
   for (const { r } of byType('Procedure')) {
-    const pr = r as Resource & { code?: Concept; performedDateTime?: string; performedPeriod?: z.infer<typeof period> };
+    const pr = r as Resource & {
+      code?: Concept;
+      performedDateTime?: string;
+      performedPeriod?: z.infer<typeof period>;
+    };
     const label = conceptText(pr.code);
     if (!label) continue;
     const code = conceptCode(pr.code, /icd|9-?cm/i);
     const time = pr.performedDateTime ?? pr.performedPeriod?.start;
-    record.procedures!.push({ name: label, ...(code ? { code } : {}), ...(time ? { time } : {}), principal: false });
+    record.procedures!.push({
+      name: label,
+      ...(code ? { code } : {}),
+      ...(time ? { time } : {}),
+      principal: false,
+    });
   }
 
   for (const { r, i } of byType('DocumentReference')) {
-    const d = r as Resource & { type?: Concept; date?: string; author?: z.infer<typeof reference>[]; content?: { attachment?: { data?: string; contentType?: string } }[] };
+    const d = r as Resource & {
+      type?: Concept;
+      date?: string;
+      author?: z.infer<typeof reference>[];
+      content?: { attachment?: { data?: string; contentType?: string } }[];
+    };
     const data = d.content?.[0]?.attachment?.data;
     if (!data) {
-      issues.push({ path: ['entry', i, 'resource', 'content', 0, 'attachment', 'data'], message: 'DocumentReference needs inline base64 data' });
+      issues.push({
+        path: ['entry', i, 'resource', 'content', 0, 'attachment', 'data'],
+        message: 'DocumentReference needs inline base64 data',
+      });
       continue;
     }
-    if (!d.date) issues.push({ path: ['entry', i, 'resource', 'date'], message: 'DocumentReference needs date' });
+    if (!d.date)
+      issues.push({ path: ['entry', i, 'resource', 'date'], message: 'DocumentReference needs date' });
     record.documents!.push({
       id: r.id ?? `doc-${i}`,
       type: documentType(conceptText(d.type), issues, ['entry', i, 'resource', 'type']),
@@ -312,7 +428,13 @@ export function fromFhirBundle(input: unknown): PatientRecord {
   }
 
   for (const { r, i } of byType('Composition')) {
-    const c = r as Resource & { type?: Concept; date?: string; title?: string; author?: z.infer<typeof reference>[]; section?: { title?: string; text?: { div?: string } }[] };
+    const c = r as Resource & {
+      type?: Concept;
+      date?: string;
+      title?: string;
+      author?: z.infer<typeof reference>[];
+      section?: { title?: string; text?: { div?: string } }[];
+    };
     const text = (c.section ?? [])
       .map((s) => `${s.title ? `${s.title}：` : ''}${stripHtml(s.text?.div ?? '')}`)
       .join('\n');

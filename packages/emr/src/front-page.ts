@@ -91,7 +91,9 @@ export const frontPageSchema = z.strictObject({
   admissionDiagnosis: codedNameSchema.optional(),
   principalDiagnosis: frontPageDiagnosisSchema.optional(),
   otherDiagnoses: z.array(frontPageDiagnosisSchema).max(40).optional(),
-  pathologyDiagnosis: z.strictObject({ code: text.optional(), name: text.optional(), pathologyNo: text.optional() }).optional(),
+  pathologyDiagnosis: z
+    .strictObject({ code: text.optional(), name: text.optional(), pathologyNo: text.optional() })
+    .optional(),
   externalCause: codedNameSchema.optional(),
   /** RC037: 1 无, 2 有. */
   drugAllergy: text.optional(),
@@ -126,7 +128,12 @@ export const frontPageSchema = z.strictObject({
     .max(5)
     .optional(),
   nursingDays: z
-    .strictObject({ special: num.optional(), first: num.optional(), second: num.optional(), third: num.optional() })
+    .strictObject({
+      special: num.optional(),
+      first: num.optional(),
+      second: num.optional(),
+      third: num.optional(),
+    })
     .optional(),
   transfusion: z
     .strictObject({

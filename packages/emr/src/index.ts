@@ -10,11 +10,11 @@ export {
 } from './errors.js';
 export { fromFhirBundle, isFhirBundle } from './fhir.js';
 export {
+  FRONT_PAGE_FIELDS,
   type FrontPage,
   type FrontPageDiagnosis,
   type FrontPageField,
   type FrontPageProcedure,
-  FRONT_PAGE_FIELDS,
   frontPageField,
   frontPageSchema,
 } from './front-page.js';
@@ -23,8 +23,8 @@ export {
   ADMISSION_CONDITIONS,
   type Allergy,
   type ClinicalDocument,
-  DOCUMENT_TYPES,
   type Diagnosis,
+  DOCUMENT_TYPES,
   type DocumentType,
   dateSchema,
   dateTimeSchema,

@@ -32,7 +32,9 @@ describe('parseRecord', () => {
       expect(e.code).toBe('CDSS_ERR_INVALID_RECORD');
       expect(e.status).toBe(400);
       const paths = e.issues.map((i) => i.path.join('.'));
-      expect(paths).toEqual(expect.arrayContaining(['patient.sex', 'encounter.admissionTime', 'medications.0.dose']));
+      expect(paths).toEqual(
+        expect.arrayContaining(['patient.sex', 'encounter.admissionTime', 'medications.0.dose']),
+      );
       expect(e.message).toContain('medications[0].dose');
     }
   });

@@ -35,7 +35,9 @@ export function parseJson(text: string): unknown {
   try {
     return JSON.parse(text);
   } catch (error) {
-    throw new CdssError('CDSS_ERR_INVALID_JSON', `Malformed JSON: ${(error as Error).message}`, { cause: error });
+    throw new CdssError('CDSS_ERR_INVALID_JSON', `Malformed JSON: ${(error as Error).message}`, {
+      cause: error,
+    });
   }
 }
 

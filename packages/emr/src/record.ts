@@ -31,7 +31,19 @@ export const sexSchema = z.enum(SEXES);
 export type Sex = z.infer<typeof sexSchema>;
 
 /** 证件类别 (RC038). */
-export const ID_DOCUMENT_TYPES = ['居民身份证', '居民户口簿', '护照', '军官证', '驾驶证', '港澳居民来往内地通行证', '台湾居民来往大陆通行证', '港澳台居民居住证', '外国人永久居留身份证', '其他法定有效证件', '无'] as const;
+export const ID_DOCUMENT_TYPES = [
+  '居民身份证',
+  '居民户口簿',
+  '护照',
+  '军官证',
+  '驾驶证',
+  '港澳居民来往内地通行证',
+  '台湾居民来往大陆通行证',
+  '港澳台居民居住证',
+  '外国人永久居留身份证',
+  '其他法定有效证件',
+  '无',
+] as const;
 
 export const patientSchema = z.strictObject({
   id: z.string().min(1),
@@ -53,7 +65,17 @@ export const patientSchema = z.strictObject({
 });
 export type Patient = z.infer<typeof patientSchema>;
 
-export const STAFF_ROLES = ['科主任', '主任医师', '副主任医师', '主治医师', '住院医师', '进修医师', '实习医师', '责任护士', '护士'] as const;
+export const STAFF_ROLES = [
+  '科主任',
+  '主任医师',
+  '副主任医师',
+  '主治医师',
+  '住院医师',
+  '进修医师',
+  '实习医师',
+  '责任护士',
+  '护士',
+] as const;
 
 export const staffSchema = z.strictObject({
   role: z.enum(STAFF_ROLES),
@@ -164,7 +186,19 @@ export const labResultSchema = z.strictObject({
 });
 export type LabResult = z.infer<typeof labResultSchema>;
 
-export const VITAL_KINDS = ['temperature', 'pulse', 'heartRate', 'respiratoryRate', 'systolicBP', 'diastolicBP', 'spo2', 'weight', 'height', 'painScore', 'consciousness'] as const;
+export const VITAL_KINDS = [
+  'temperature',
+  'pulse',
+  'heartRate',
+  'respiratoryRate',
+  'systolicBP',
+  'diastolicBP',
+  'spo2',
+  'weight',
+  'height',
+  'painScore',
+  'consciousness',
+] as const;
 export const vitalSignSchema = z.strictObject({
   kind: z.enum(VITAL_KINDS),
   value: z.union([z.number(), z.string()]),
@@ -191,7 +225,15 @@ export const diagnosisSchema = z.strictObject({
   /** ICD-10 code (国临版 or 医保版). */
   code: z.string().optional(),
   name: z.string().min(1),
-  type: z.enum(['outpatient', 'admission', 'principal', 'secondary', 'discharge', 'pathology', 'external-cause']),
+  type: z.enum([
+    'outpatient',
+    'admission',
+    'principal',
+    'secondary',
+    'discharge',
+    'pathology',
+    'external-cause',
+  ]),
   admissionCondition: z.enum(ADMISSION_CONDITIONS).optional(),
   time: dateTimeSchema.optional(),
 });
