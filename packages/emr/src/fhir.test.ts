@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { CdssError } from './errors.js';
 import { fromFhirBundle, isFhirBundle } from './fhir.js';
@@ -166,8 +167,62 @@ describe('fromFhirBundle', () => {
     }
   });
 
+  it('reports elements of the wrong JSON type with their path, not a TypeError', () => {
+    const cases: [number, Record<string, unknown>, (string | number)[]][] = [
+      [8, { type: { text: {} } }, ['entry', 8, 'resource', 'type', 'text']],
+      [3, { dosageInstruction: 'qd' }, ['entry', 3, 'resource', 'dosageInstruction']],
+      [0, { name: [{ given: '某' }] }, ['entry', 0, 'resource', 'name', 0, 'given']],
+      [5, { valueQuantity: { value: '6.2' } }, ['entry', 5, 'resource', 'valueQuantity', 'value']],
+    ];
+    for (const [index, patch, path] of cases) {
+      const b = bundle();
+      const entries = b.entry as { resource: Record<string, unknown> }[];
+      Object.assign(entries[index]!.resource, patch);
+      const error = (() => {
+        try {
+          fromFhirBundle(b);
+        } catch (e) {
+          return e;
+        }
+      })();
+      expect(error).toBeInstanceOf(CdssError);
+      expect((error as CdssError).code).toBe('CDSS_ERR_INVALID_FHIR');
+      expect((error as CdssError).issues.map((i) => i.path)).toContainEqual(path);
+    }
+  });
+
   it('refuses non-bundles', () => {
     expect(() => fromFhirBundle({ resourceType: 'Patient' })).toThrow(CdssError);
     expect(isFhirBundle({})).toBe(false);
+  });
+});
+
+describe('fromFhirBundle on hostile input (property)', () => {
+  it('answers every mutated bundle with a record or a CdssError, never another exception', () => {
+    const junk = fc.oneof(
+      fc.string(),
+      fc.integer(),
+      fc.double(),
+      fc.boolean(),
+      fc.constant(null),
+      fc.object(),
+      fc.array(fc.anything()),
+    );
+    fc.assert(
+      fc.property(fc.nat(9), fc.string({ minLength: 1, maxLength: 20 }), junk, (index, key, value) => {
+        const b = bundle();
+        const entries = b.entry as { resource: Record<string, unknown> }[];
+        const resource = entries[index]!.resource;
+        const keys = Object.keys(resource);
+        const target = fc.sample(fc.constantFrom(...keys, key), { numRuns: 1, seed: index })[0]!;
+        resource[target] = value;
+        try {
+          fromFhirBundle(b);
+        } catch (error) {
+          if (!(error instanceof CdssError)) throw error;
+        }
+      }),
+      { numRuns: 500, seed: 42 },
+    );
   });
 });

@@ -42,6 +42,108 @@ const bundleSchema = z.looseObject({
     .default([]),
 });
 
+const str = z.string().optional();
+const concepts = z.array(concept).optional();
+const references = z.array(reference).optional();
+
+/**
+ * The elements we read, per resource type. Elements we do not read are not checked; an element we
+ * read with the wrong JSON type (e.g. `code.text: {}`) is reported with its path, never a TypeError.
+ */
+const RESOURCE_SCHEMAS: Record<string, z.ZodType> = {
+  Patient: z.looseObject({
+    id: str,
+    name: z
+      .array(z.looseObject({ text: str, family: str, given: z.array(z.string()).optional() }))
+      .optional(),
+    gender: str,
+    birthDate: str,
+    identifier: z.array(z.looseObject({ system: str, value: str, type: concept.optional() })).optional(),
+    telecom: z.array(z.looseObject({ system: str, value: str })).optional(),
+  }),
+  Encounter: z.looseObject({
+    id: str,
+    period: period.optional(),
+    serviceType: concept.optional(),
+    location: z.array(z.looseObject({ location: reference.optional() })).optional(),
+    participant: z.array(z.looseObject({ type: concepts, individual: reference.optional() })).optional(),
+    diagnosis: z
+      .array(
+        z.looseObject({
+          condition: reference.optional(),
+          use: concept.optional(),
+          rank: z.number().optional(),
+        }),
+      )
+      .optional(),
+  }),
+  Condition: z.looseObject({ id: str, code: concept.optional(), recordedDate: str, onsetDateTime: str }),
+  MedicationRequest: z.looseObject({
+    id: str,
+    status: str,
+    medicationCodeableConcept: concept.optional(),
+    medicationReference: reference.optional(),
+    authoredOn: str,
+    courseOfTherapyType: concept.optional(),
+    dosageInstruction: z
+      .array(
+        z.looseObject({
+          route: concept.optional(),
+          timing: z.looseObject({ code: concept.optional() }).optional(),
+          doseAndRate: z.array(z.looseObject({ doseQuantity: quantity.optional() })).optional(),
+          text: str,
+        }),
+      )
+      .optional(),
+    dispenseRequest: z.looseObject({ validityPeriod: period.optional() }).optional(),
+    requester: reference.optional(),
+  }),
+  AllergyIntolerance: z.looseObject({
+    code: concept.optional(),
+    category: z.array(z.string()).optional(),
+    reaction: z.array(z.looseObject({ manifestation: concepts, severity: str })).optional(),
+    recordedDate: str,
+  }),
+  Observation: z.looseObject({
+    id: str,
+    category: concepts,
+    code: concept.optional(),
+    valueQuantity: quantity.optional(),
+    valueString: str,
+    effectiveDateTime: str,
+    issued: str,
+    interpretation: concepts,
+    referenceRange: z
+      .array(z.looseObject({ low: quantity.optional(), high: quantity.optional(), text: str }))
+      .optional(),
+    component: z
+      .array(z.looseObject({ code: concept.optional(), valueQuantity: quantity.optional() }))
+      .optional(),
+  }),
+  Procedure: z.looseObject({
+    code: concept.optional(),
+    performedDateTime: str,
+    performedPeriod: period.optional(),
+  }),
+  DocumentReference: z.looseObject({
+    id: str,
+    type: concept.optional(),
+    date: str,
+    author: references,
+    content: z
+      .array(z.looseObject({ attachment: z.looseObject({ data: str, contentType: str }).optional() }))
+      .optional(),
+  }),
+  Composition: z.looseObject({
+    id: str,
+    type: concept.optional(),
+    date: str,
+    title: str,
+    author: references,
+    section: z.array(z.looseObject({ title: str, text: z.looseObject({ div: str }).optional() })).optional(),
+  }),
+};
+
 type Resource = { resourceType: string; id?: string | undefined; [k: string]: unknown };
 type Concept = z.infer<typeof concept>;
 
@@ -127,6 +229,18 @@ export function fromFhirBundle(input: unknown): PatientRecord {
     throw fromZodIssues('CDSS_ERR_INVALID_FHIR', 'Invalid FHIR Bundle', parsed.error.issues);
   const issues: FieldIssue[] = [];
   const resources = parsed.data.entry.map((e) => e.resource as Resource);
+  resources.forEach((resource, i) => {
+    const shape = RESOURCE_SCHEMAS[resource.resourceType]?.safeParse(resource);
+    if (shape && !shape.success) {
+      for (const issue of shape.error.issues) {
+        issues.push({
+          path: ['entry', i, 'resource', ...issue.path.map((p) => (typeof p === 'number' ? p : String(p)))],
+          message: issue.message,
+        });
+      }
+    }
+  });
+  if (issues.length) throw fromZodIssues('CDSS_ERR_INVALID_FHIR', 'Invalid FHIR Bundle', issues);
   const byType = (t: string) => resources.map((r, i) => ({ r, i })).filter((x) => x.r.resourceType === t);
 
   const patients = byType('Patient');
