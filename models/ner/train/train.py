@@ -221,6 +221,53 @@ def bigrams(t: str) -> list[str]:
     return [padded[i : i + 2] for i in range(len(padded) - 1)]
 
 
+class Lexicon:
+    """Lexicon features from OUR knowledge graph (models/ner/<version>/lexicon.json, written by
+    export_lexicon.mjs). Per character and per type four bits: B, M, E, S of every term that matches
+    the normalised chunk text there (all matches, overlapping; a term of several types sets each).
+    Mirrors packages/ner/src/neural/lexicon-features.ts exactly."""
+
+    def __init__(self, path: Path):
+        data = json.loads(Path(path).read_text(encoding='utf-8'))
+        self.path = Path(path)
+        self.types: list[str] = data['types']
+        self.dim = 4 * len(self.types)
+        self.root: dict = {}
+        self.count = 0
+        for ti, t in enumerate(self.types):
+            for term in data['terms'][t]:
+                nt = normalize(term.strip())
+                if not nt:
+                    continue
+                node = self.root
+                for ch in nt:
+                    node = node.setdefault(ch, {})
+                node.setdefault('', set()).add(ti)
+                self.count += 1
+
+    def features(self, text: str) -> np.ndarray:
+        n = len(text)
+        f = np.zeros((n, self.dim), dtype=np.float32)
+        for i in range(n):
+            node = self.root.get(text[i])
+            j = i + 1
+            while node is not None:
+                ts = node.get('')
+                if ts:
+                    for ti in ts:
+                        if j - i == 1:
+                            f[i, 4 * ti + 3] = 1
+                        else:
+                            f[i, 4 * ti] = 1
+                            f[i + 1 : j - 1, 4 * ti + 1] = 1
+                            f[j - 1, 4 * ti + 2] = 1
+                if j >= n:
+                    break
+                node = node.get(text[j])
+                j += 1
+        return f
+
+
 def ppmi_char_embeddings(chars: list[str], texts: list[str], dim: int, window: int, rng: np.random.Generator) -> np.ndarray:
     """Char vectors from PPMI of char co-occurrence (+-window), truncated eigendecomposition."""
     v = len(chars)
@@ -320,19 +367,23 @@ class Crf(nn.Module):
 
 
 class Tagger(nn.Module):
-    def __init__(self, n_chars: int, n_bis: int, char_dim: int, bi_dim: int, hidden: int, dropout: float):
+    def __init__(self, n_chars: int, n_bis: int, char_dim: int, bi_dim: int, hidden: int, dropout: float, lex_dim: int = 0):
         super().__init__()
+        self.lex_dim = lex_dim
         self.char_emb = nn.Embedding(n_chars, char_dim, padding_idx=PAD)
         self.bi_emb = nn.Embedding(n_bis, bi_dim, padding_idx=PAD)
         self.drop = nn.Dropout(dropout)
-        self.lstm = nn.LSTM(char_dim + 2 * bi_dim, hidden, batch_first=True, bidirectional=True)
+        self.lstm = nn.LSTM(char_dim + 2 * bi_dim + lex_dim, hidden, batch_first=True, bidirectional=True)
         self.head_main = nn.Linear(2 * hidden, len(bioes_labels(MAIN_TYPES)))
         self.head_sym = nn.Linear(2 * hidden, len(bioes_labels(SYM_TYPES)))
         self.crf_main = Crf(bioes_labels(MAIN_TYPES))
         self.crf_sym = Crf(bioes_labels(SYM_TYPES))
 
-    def encode(self, chars: torch.Tensor, bl: torch.Tensor, br: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
-        x = torch.cat([self.char_emb(chars), self.bi_emb(bl), self.bi_emb(br)], dim=2)
+    def encode(self, chars: torch.Tensor, bl: torch.Tensor, br: torch.Tensor, lengths: torch.Tensor, lex: torch.Tensor | None = None) -> torch.Tensor:
+        parts = [self.char_emb(chars), self.bi_emb(bl), self.bi_emb(br)]
+        if self.lex_dim:
+            parts.append(lex)
+        x = torch.cat(parts, dim=2)
         x = self.drop(x)
         packed = nn.utils.rnn.pack_padded_sequence(x, lengths, batch_first=True, enforce_sorted=False)
         out, _ = self.lstm(packed)
@@ -341,29 +392,37 @@ class Tagger(nn.Module):
 
 
 # --------------------------------------------------------------------------- batching
-def encode_chunk(text: str, cidx: dict[str, int], bidx: dict[str, int]) -> tuple[list[int], list[int], list[int]]:
+LEXICON: Lexicon | None = None  # set in main() when --lexicon is given
+
+
+def encode_chunk(text: str, cidx: dict[str, int], bidx: dict[str, int]) -> tuple:
+    """char ids, left bigram ids, right bigram ids, lexicon features (None without a lexicon)."""
     c = [cidx.get(ch, UNK) for ch in text]
     bg = [bidx.get(b, UNK) for b in bigrams(text)]
-    return c, bg[:-1], bg[1:]
+    return c, bg[:-1], bg[1:], (LEXICON.features(text) if LEXICON else None)
 
 
-def make_batch(items: list[tuple[list[int], list[int], list[int], list[int]]]):
+def make_batch(items: list[tuple]):
+    """items: (chars, left, right, lex or None, tags). Returns chars, bl, br, tags, mask, lengths, lex."""
     n = max(len(it[0]) for it in items)
     b = len(items)
+    lex = torch.zeros(b, n, LEXICON.dim) if LEXICON else None
     chars = torch.zeros(b, n, dtype=torch.long)
     bl = torch.zeros(b, n, dtype=torch.long)
     br = torch.zeros(b, n, dtype=torch.long)
     tags = torch.zeros(b, n, dtype=torch.long)
     mask = torch.zeros(b, n, dtype=torch.bool)
-    for i, (c, l, r, t) in enumerate(items):
+    for i, (c, l, r, f, t) in enumerate(items):
         k = len(c)
+        if lex is not None:
+            lex[i, :k] = torch.from_numpy(f)
         chars[i, :k] = torch.tensor(c)
         bl[i, :k] = torch.tensor(l)
         br[i, :k] = torch.tensor(r)
         tags[i, :k] = torch.tensor(t)
         mask[i, :k] = True
     lengths = mask.sum(1)
-    return chars, bl, br, tags, mask, lengths
+    return chars, bl, br, tags, mask, lengths, lex
 
 
 def batches(data: list, batch_size: int, rng: random.Random) -> list[list]:
@@ -408,8 +467,8 @@ def predict_records(model: Tagger, records: list[dict], cidx, bidx) -> list[set]
         norm = normalize(text)
         chunks = segment(text)
         items = [(*encode_chunk(norm[a:b], cidx, bidx), [0] * (b - a)) for a, b in chunks]
-        chars, bl, br, _, mask, lengths = make_batch(items)
-        h = model.encode(chars, bl, br, lengths)
+        chars, bl, br, _, mask, lengths, lex = make_batch(items)
+        h = model.encode(chars, bl, br, lengths, lex)
         paths = model.crf_main.decode(model.head_main(h), mask)
         found = set()
         for (a, _), path in zip(chunks, paths):
@@ -480,7 +539,7 @@ def export_onnx(model: Tagger, path: Path, opset: int) -> None:
         helper.make_node('Gather', ['char_emb', 'chars'], ['e_c']),
         helper.make_node('Gather', ['bigram_emb', 'bigrams_left'], ['e_l']),
         helper.make_node('Gather', ['bigram_emb', 'bigrams_right'], ['e_r']),
-        helper.make_node('Concat', ['e_c', 'e_l', 'e_r'], ['x_btd'], axis=2),
+        helper.make_node('Concat', ['e_c', 'e_l', 'e_r'] + (['lexicon'] if model.lex_dim else []), ['x_btd'], axis=2),
         helper.make_node('Transpose', ['x_btd'], ['x_tbd'], perm=[1, 0, 2]),
         helper.make_node(
             'LSTM', ['x_tbd', 'lstm_W', 'lstm_R', 'lstm_B', 'lengths'], ['y'], direction='bidirectional', hidden_size=h
@@ -502,7 +561,8 @@ def export_onnx(model: Tagger, path: Path, opset: int) -> None:
             helper.make_tensor_value_info('bigrams_left', TensorProto.INT64, ['batch', 'time']),
             helper.make_tensor_value_info('bigrams_right', TensorProto.INT64, ['batch', 'time']),
             helper.make_tensor_value_info('lengths', TensorProto.INT32, ['batch']),
-        ],
+        ]
+        + ([helper.make_tensor_value_info('lexicon', TensorProto.FLOAT, ['batch', 'time', model.lex_dim])] if model.lex_dim else []),
         [
             helper.make_tensor_value_info('emissions', TensorProto.FLOAT, ['batch', 'time', k_main]),
             helper.make_tensor_value_info('symptom_emissions', TensorProto.FLOAT, ['batch', 'time', k_sym]),
@@ -529,8 +589,8 @@ def train(model, args, main_data, sym_data, dev, cidx, bidx, rng, cache):
         rng.shuffle(jobs)
         total = 0.0
         for head, items in jobs:
-            chars_t, bl, br, tags, mask, lengths = make_batch(items)
-            hid = model.encode(chars_t, bl, br, lengths)
+            chars_t, bl, br, tags, mask, lengths, lex = make_batch(items)
+            hid = model.encode(chars_t, bl, br, lengths, lex)
             if head == 'main':
                 loss = model.crf_main.nll(model.head_main(hid), tags, mask)
             else:
@@ -721,9 +781,15 @@ def main() -> None:
     ap.add_argument('--bench-json', metavar='FILE', help='output of `pnpm bench:ner -- --json` to quote in MODEL_CARD.md')
     ap.add_argument('--history-from', metavar='LOG', help='with --export-only: training log or history.json to report')
     ap.add_argument('--limit-unlabeled-mb', type=float, default=20.0)
+    ap.add_argument('--lexicon', metavar='FILE', help='lexicon.json from export_lexicon.mjs: adds per-character BMES lexicon features (copied into --out)')
+    ap.add_argument('--threads', type=int, default=1, help='torch intra-op threads')
     args = ap.parse_args()
 
-    torch.set_num_threads(1)
+    torch.set_num_threads(args.threads)
+    global LEXICON
+    if args.lexicon:
+        LEXICON = Lexicon(Path(args.lexicon))
+        log(f'lexicon {args.lexicon}: {LEXICON.count} terms, {len(LEXICON.types)} types, {LEXICON.dim} features')
     torch.manual_seed(args.seed)
     random.seed(args.seed)
     np_rng = np.random.default_rng(args.seed)
@@ -765,7 +831,7 @@ def main() -> None:
     bidx = {b: i for i, b in enumerate(bis)}
     log(f'vocab: {len(chars)} chars, {len(bis)} bigrams')
 
-    model = Tagger(len(chars), len(bis), args.char_dim, args.bigram_dim, args.hidden, args.dropout)
+    model = Tagger(len(chars), len(bis), args.char_dim, args.bigram_dim, args.hidden, args.dropout, LEXICON.dim if LEXICON else 0)
     if not args.no_pretrain and not args.export_only:
         texts = [normalize(r['text']) for r in train19 + c20 + c17]
         budget = int(args.limit_unlabeled_mb * 1e6)
@@ -782,6 +848,7 @@ def main() -> None:
         emb = ppmi_char_embeddings(chars, texts, args.char_dim, 2, np_rng)
         model.char_emb.weight.data.copy_(torch.from_numpy(emb))
 
+    log('encoding chunks' + (' (with lexicon features)' if LEXICON else ''))
     main_data = [(*encode_chunk(t, cidx, bidx), tags) for t, tags in main_chunks]
     sym_data = [(*encode_chunk(t, cidx, bidx), tags) for t, tags in sym_chunks]
 
@@ -803,6 +870,8 @@ def main() -> None:
 
     # ---- artifacts
     export_onnx(model, out / 'model.onnx', args.opset)
+    if LEXICON and LEXICON.path.resolve() != (out / 'lexicon.json').resolve():
+        (out / 'lexicon.json').write_bytes(LEXICON.path.read_bytes())
     (out / 'vocab.json').write_text(
         json.dumps({'chars': chars, 'bigrams': bis, 'bos': BOS, 'eos': EOS, 'pad': PAD, 'unk': UNK}, ensure_ascii=False),
         encoding='utf-8',
@@ -836,10 +905,10 @@ def main() -> None:
     # parity fixture for the TypeScript side (our own sentence, not corpus text)
     sample = '患者3月前因直肠癌于我院行直肠癌根治术，术后予奥沙利铂化疗，复查CT示肝脏多发转移，血常规未见异常，诉腹痛、恶心。'
     ns = normalize(sample)
-    c, l, r_ = encode_chunk(ns, cidx, bidx)
+    c, l, r_, f_ = encode_chunk(ns, cidx, bidx)
     with torch.no_grad():
-        chars_t, bl, br, _, mask, lengths = make_batch([(c, l, r_, [0] * len(c))])
-        hid = model.encode(chars_t, bl, br, lengths)
+        chars_t, bl, br, _, mask, lengths, lex = make_batch([(c, l, r_, f_, [0] * len(c))])
+        hid = model.encode(chars_t, bl, br, lengths, lex)
         em = model.head_main(hid)[0].numpy()
         es = model.head_sym(hid)[0].numpy()
         path = model.crf_main.decode(model.head_main(hid), mask)[0]
@@ -850,6 +919,11 @@ def main() -> None:
         'created_by': 'models/ner/train/train.py',
         'args': vars(args),
         'max_len': MAX_LEN,
+        'lexicon': (
+            {'file': 'lexicon.json', 'types': LEXICON.types, 'features': LEXICON.dim, 'terms': LEXICON.count}
+            if LEXICON
+            else None
+        ),
         'normalization': 'fullwidth->halfwidth, U+3000/NBSP/TAB->space, A-Z->a-z, 0-9->0 (one code unit each)',
         'train_records': {'ccks2019': len(train19), 'ccks2020_new': len(c20), 'ccks2017': len(c17)},
         'dev': {'split': 'ccks2019 train records whose 1-based line number is a multiple of 10', 'records': len(dev)},
@@ -864,6 +938,8 @@ def main() -> None:
             'symptom_emissions_row0': es[0].round(5).tolist(),
             'main_path': [main_labels[x] for x in path],
             'symptom_path': [sym_labels[x] for x in spath],
+            # [position, feature] of every lexicon bit set for the sample (checked by the TypeScript tests)
+            'lexicon_bits': np.argwhere(f_ > 0).tolist() if f_ is not None else None,
         },
     }
     (out / 'training.json').write_text(json.dumps(meta, ensure_ascii=False, indent=1), encoding='utf-8')

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CdssError } from '@yijian/emr';
 import { z } from 'zod';
+import { type LexiconFeatureFile, lexiconFeatureFileSchema } from './lexicon-features.js';
 import type { CrfParameters } from './viterbi.js';
 
 /**
@@ -42,6 +43,15 @@ export const manifestSchema = z.looseObject({
   name: z.string().min(1),
   version: z.string().min(1),
   max_len: z.number().int().positive(),
+  /** Present when the model takes the `lexicon` input (per-character BMES lexicon features). */
+  lexicon: z
+    .looseObject({
+      file: z.string().min(1),
+      types: z.array(z.string().min(1)).min(1),
+      features: z.number().int().positive(),
+    })
+    .nullable()
+    .optional(),
 });
 export type ModelManifest = z.infer<typeof manifestSchema>;
 
@@ -52,6 +62,8 @@ export interface ModelFiles {
   labels: LabelsFile;
   crf: Record<string, CrfParameters>;
   manifest: ModelManifest;
+  /** lexicon.json, when the manifest names one. */
+  lexicon?: LexiconFeatureFile;
 }
 
 function readJson<T>(dir: string, file: string, schema: z.ZodType<T>): T {
@@ -94,5 +106,19 @@ export function loadModelFiles(dir: string): ModelFiles {
     if (b.length !== 2)
       throw new CdssError('CDSS_ERR_MODEL', `模型文件 vocab.json 中的二元组 '${b}' 长度不是 2`);
   }
-  return { dir, onnxPath: join(dir, 'model.onnx'), vocab, labels, crf, manifest };
+  const files: ModelFiles = { dir, onnxPath: join(dir, 'model.onnx'), vocab, labels, crf, manifest };
+  if (manifest.lexicon) {
+    const lexicon = readJson(dir, manifest.lexicon.file, lexiconFeatureFileSchema);
+    const same =
+      lexicon.types.length === manifest.lexicon.types.length &&
+      lexicon.types.every((t, i) => t === manifest.lexicon!.types[i]) &&
+      manifest.lexicon.features === 4 * lexicon.types.length;
+    if (!same)
+      throw new CdssError(
+        'CDSS_ERR_MODEL',
+        `模型词典 ${manifest.lexicon.file} 的类型与 training.json 不一致`,
+      );
+    files.lexicon = lexicon;
+  }
+  return files;
 }

@@ -2,14 +2,18 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import ort from 'onnxruntime-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LexiconFeaturizer, lexiconFeatureFileSchema } from './lexicon-features.js';
 import { normalizeForModel } from './normalize.js';
 import { createOnnxTagger, defaultModelDir, type NeuralTagger } from './onnx-tagger.js';
 import { ViterbiDecoder } from './viterbi.js';
 
 // The shipped model (models/ner/<version>/) is ours and committed, so this runs without ../shared.
-const dir = defaultModelDir();
+// YIJIAN_NER_TEST_MODEL_DIR points these tests at another model folder (a candidate before it ships).
+const dir = process.env.YIJIAN_NER_TEST_MODEL_DIR ?? defaultModelDir();
 const training = JSON.parse(readFileSync(join(dir, 'training.json'), 'utf8')) as {
+  lexicon?: { file: string } | null;
   parity: {
+    lexicon_bits?: [number, number][] | null;
     text: string;
     emissions_row0: number[];
     emissions_last: number[];
@@ -24,7 +28,7 @@ const vocab = JSON.parse(readFileSync(join(dir, 'vocab.json'), 'utf8')) as {
 
 let tagger: NeuralTagger;
 beforeAll(async () => {
-  tagger = await createOnnxTagger();
+  tagger = await createOnnxTagger({ modelDir: dir });
 });
 afterAll(async () => {
   await tagger.close();
@@ -58,12 +62,28 @@ describe('createOnnxTagger (shipped model)', () => {
     const chars = [...norm].map((c) => cid.get(c) ?? 1);
     const bis = [...padded].slice(0, -1).map((_, i) => bid.get(padded.slice(i, i + 2)) ?? 1);
     const session = await ort.InferenceSession.create(join(dir, 'model.onnx'));
-    const out = await session.run({
+    const feeds: Record<string, ort.Tensor> = {
       chars: ids(chars),
       bigrams_left: ids(bis.slice(0, -1)),
       bigrams_right: ids(bis.slice(1)),
       lengths: new ort.Tensor('int32', Int32Array.of(norm.length), [1]),
-    });
+    };
+    if (training.lexicon) {
+      // The lexicon features must be bit-for-bit those the trainer computed for the same text.
+      const file = lexiconFeatureFileSchema.parse(
+        JSON.parse(readFileSync(join(dir, training.lexicon.file), 'utf8')),
+      );
+      const featurizer = new LexiconFeaturizer(file);
+      const lex = featurizer.features(norm);
+      const set: [number, number][] = [];
+      lex.forEach((v, i) => {
+        if (v !== 0) set.push([Math.floor(i / featurizer.dim), i % featurizer.dim]);
+      });
+      expect(set).toEqual(training.parity.lexicon_bits);
+      expect(set.length).toBeGreaterThan(0);
+      feeds.lexicon = new ort.Tensor('float32', lex, [1, norm.length, featurizer.dim]);
+    }
+    const out = await session.run(feeds);
     const em = out.emissions!.data as Float32Array;
     const k = emissions_row0.length;
     for (let j = 0; j < k; j++) {
@@ -121,7 +141,7 @@ describe('createOnnxTagger (shipped model)', () => {
     const many = await tagger.tagMany(texts);
     expect(many).toHaveLength(3);
     for (let i = 0; i < texts.length; i++) expect(many[i]).toEqual(await tagger.tag(texts[i]!));
-    const drugsOnly = await createOnnxTagger({ types: ['drug'] });
+    const drugsOnly = await createOnnxTagger({ modelDir: dir, types: ['drug'] });
     const m = await drugsOnly.tag('口服阿司匹林，诉头痛。');
     expect(m.every((x) => x.type === 'drug')).toBe(true);
     await drugsOnly.close();

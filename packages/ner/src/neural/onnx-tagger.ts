@@ -4,6 +4,7 @@ import { CdssError } from '@yijian/emr';
 import ort from 'onnxruntime-node';
 import { z } from 'zod';
 import { MENTION_TYPES, type MentionType, type RawMention, type Tagger } from '../types.js';
+import { LexiconFeaturizer } from './lexicon-features.js';
 import { loadModelFiles, type ModelFiles } from './model-files.js';
 import { normalizeForModel } from './normalize.js';
 import { segmentText, type TextChunk } from './segment.js';
@@ -61,6 +62,8 @@ interface PendingChunk {
   chars: Int32Array;
   left: Int32Array;
   right: Int32Array;
+  /** length × lexicon dim, when the model takes lexicon features. */
+  lex?: Float32Array;
 }
 
 const MENTION_TYPE_SET = new Set<string>(MENTION_TYPES);
@@ -73,6 +76,7 @@ class OnnxTagger implements NeuralTagger {
   private readonly bos: number;
   private readonly eos: number;
   private readonly heads: Head[];
+  private readonly lexicon?: LexiconFeaturizer;
 
   constructor(
     private readonly session: ort.InferenceSession,
@@ -91,6 +95,16 @@ class OnnxTagger implements NeuralTagger {
     });
     this.bos = vocab.bos.charCodeAt(0);
     this.eos = vocab.eos.charCodeAt(0);
+    const takesLexicon = session.inputNames.includes('lexicon');
+    if (takesLexicon !== Boolean(files.lexicon)) {
+      throw new CdssError(
+        'CDSS_ERR_MODEL',
+        takesLexicon
+          ? '模型需要词典特征，但模型目录没有声明 lexicon.json'
+          : '模型目录声明了词典特征，但模型没有 lexicon 输入',
+      );
+    }
+    if (files.lexicon) this.lexicon = new LexiconFeaturizer(files.lexicon);
     const wanted = options.types ? new Set<string>(options.types) : undefined;
     this.heads = labels.heads.map((h) => {
       if (!session.outputNames.includes(h.output)) {
@@ -160,7 +174,9 @@ class OnnxTagger implements NeuralTagger {
       const next = i + 1 < n ? norm.charCodeAt(chunk.start + i + 1) : this.eos;
       right[i] = this.bigramIds.get(norm.charCodeAt(chunk.start + i) * 65536 + next) ?? unk;
     }
-    return { doc, chunk, chars, left, right };
+    if (!this.lexicon) return { doc, chunk, chars, left, right };
+    const lex = this.lexicon.fill(norm, chunk.start, chunk.end, new Float32Array(n * this.lexicon.dim));
+    return { doc, chunk, chars, left, right, lex };
   }
 
   private async runBatch(
@@ -174,7 +190,10 @@ class OnnxTagger implements NeuralTagger {
     const left = new BigInt64Array(b * t);
     const right = new BigInt64Array(b * t);
     const lengths = new Int32Array(b);
+    const dim = this.lexicon?.dim ?? 0;
+    const lex = dim > 0 ? new Float32Array(b * t * dim) : undefined;
     batch.forEach((p, row) => {
+      if (lex && p.lex) lex.set(p.lex, row * t * dim);
       const n = p.chars.length;
       lengths[row] = n;
       const base = row * t;
@@ -186,12 +205,14 @@ class OnnxTagger implements NeuralTagger {
     });
     let out: ort.InferenceSession.OnnxValueMapType;
     try {
-      out = await this.session.run({
+      const feeds: Record<string, ort.Tensor> = {
         chars: new ort.Tensor('int64', chars, [b, t]),
         bigrams_left: new ort.Tensor('int64', left, [b, t]),
         bigrams_right: new ort.Tensor('int64', right, [b, t]),
         lengths: new ort.Tensor('int32', lengths, [b]),
-      });
+      };
+      if (lex) feeds.lexicon = new ort.Tensor('float32', lex, [b, t, dim]);
+      out = await this.session.run(feeds);
     } catch (cause) {
       throw new CdssError('CDSS_ERR_MODEL', `神经网络模型 ${this.name} 运行失败`, { cause });
     }
