@@ -2,11 +2,13 @@ import { randomUUID } from 'node:crypto';
 import fastifyCors from '@fastify/cors';
 import fastifyHelmet from '@fastify/helmet';
 import fastifyRateLimit from '@fastify/rate-limit';
+import { type AdverseEvent, detectEvents } from '@yijian/adverse-events';
 import { CdssError } from '@yijian/emr';
 import { reviewPlugin } from '@yijian/review';
 import Fastify, { type FastifyInstance, LogController } from 'fastify';
 import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import { createEngine, type Engine } from 'yijian';
+import { openAdverseEventService } from './adverse-events.js';
 import { apiKeyOf, authenticateCdsHooks, authenticateRest } from './auth.js';
 import { createCdsJwtVerifier } from './cds-hooks/jwt.js';
 import { baseUrl, isLoopback, parseConfig, type ServiceConfig, type ServiceConfigInput } from './config.js';
@@ -15,6 +17,8 @@ import { registerDocs } from './docs.js';
 import { errorHandler, notFoundHandler, resolveError } from './errors.js';
 import { type LogDestination, loggerOptions } from './logging.js';
 import { createMetrics } from './metrics.js';
+import { ingestAnalysis, openReviewStore, setupReviewUsers } from './review.js';
+import { adverseEventRoutes } from './routes/adverse-events.js';
 import { analysisRoutes } from './routes/analysis.js';
 import { cdsHooksRoutes } from './routes/cds-hooks.js';
 import { knowledgeRoutes } from './routes/knowledge.js';
@@ -95,6 +99,13 @@ export async function buildApp(options: BuildAppOptions = {}): Promise<YijianApp
 
   const metrics = createMetrics({ defaultMetrics: options.defaultMetrics ?? true });
   const store = openStore(config.dataDir, config.dbFile);
+  const reviewUsers = setupReviewUsers(config);
+  const reviewStore = openReviewStore(config);
+  const adverseEvents = openAdverseEventService(config, {
+    reviewBaseUrl: baseUrl(config),
+    registry: metrics.registry,
+    log: app.log,
+  });
 
   let engine: Engine | undefined = options.engine;
   let engineError: unknown;
@@ -123,6 +134,27 @@ export async function buildApp(options: BuildAppOptions = {}): Promise<YijianApp
     tenants,
     jwt,
     baseUrl: () => baseUrl(config, listeningPort ?? config.port),
+    reviewStore,
+    reviewUsers,
+    adverseEvents,
+    afterAnalysis(record, result) {
+      const events: AdverseEvent[] = detectEvents({ record });
+      for (const e of events) metrics.adverseEvents.inc({ origin: e.origin, category: e.category });
+      // The outbox write is the durable report: if it fails the request fails (the caller retries).
+      adverseEvents.enqueueDetected(events, record.patient.name ? [record.patient.name] : []);
+      if (config.reviewIngest) {
+        try {
+          ingestAnalysis(reviewStore, record, result, events);
+        } catch (error) {
+          // The caller still gets its analysis; the queue misses this record until it is analysed again.
+          app.log.error(
+            { err: { type: (error as Error).name, code: (error as { code?: string }).code } },
+            'review ingest failed',
+          );
+        }
+      }
+      return events;
+    },
     recordShown(audit, alerts) {
       for (const a of alerts)
         metrics.alerts.inc({ rule_id: a.ruleId, severity: a.severity, channel: audit.channel });
@@ -209,16 +241,25 @@ export async function buildApp(options: BuildAppOptions = {}): Promise<YijianApp
   await app.register(async (scope) => analysisRoutes(scope.withTypeProvider<ZodTypeProvider>(), ctx));
   await app.register(async (scope) => knowledgeRoutes(scope.withTypeProvider<ZodTypeProvider>(), ctx));
   await app.register(async (scope) => cdsHooksRoutes(scope.withTypeProvider<ZodTypeProvider>(), ctx));
+  await app.register(async (scope) => adverseEventRoutes(scope.withTypeProvider<ZodTypeProvider>(), ctx));
   // Review page for the quality department: its own SQLite file beside the service store, users by hashed token.
   await app.register(reviewPlugin, {
-    dbFile: config.dbFile === ':memory:' ? ':memory:' : `${config.dataDir}/review.sqlite`,
-    ...(process.env.REVIEW_USERS_FILE ? { usersFile: process.env.REVIEW_USERS_FILE } : {}),
+    store: reviewStore,
+    ...(reviewUsers.usersFile ? { usersFile: reviewUsers.usersFile } : {}),
   });
 
+  // The DingTalk dispatcher delivers the outbox while the service runs (it holds the outbox lease).
+  app.addHook('onReady', async () => {
+    adverseEvents.start();
+  });
   app.addHook('preClose', async () => {
     closing = true;
   });
   app.addHook('onClose', async () => {
+    // Stop after the DingTalk request in flight has its answer, so its job is acknowledged, not replayed.
+    await adverseEvents.stop();
+    adverseEvents.close();
+    reviewStore.close();
     if (!options.engine && engine) await engine.close();
     store.close();
   });

@@ -1,5 +1,8 @@
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { fromZodIssues } from '@yijian/emr';
+import { GRADES } from '@yijian/adverse-events';
+import { dispatcherConfigSchema, robotConfigSchema } from '@yijian/dingtalk';
+import { CdssError, fromZodIssues } from '@yijian/emr';
 import { z } from 'zod';
 
 /**
@@ -29,6 +32,18 @@ const bool = z.union([
 const intFromEnv = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 
 export const DEFAULT_DATA_DIR = fileURLToPath(new URL('../data/', import.meta.url));
+
+/**
+ * A DingTalk custom robot as the service configures it: the robot schema of @yijian/dingtalk, with
+ * `reviewBaseUrl` defaulting to this service's public URL.
+ */
+export const serviceRobotSchema = robotConfigSchema.partial({ reviewBaseUrl: true });
+
+/** `DINGTALK_ROBOTS_FILE`: `{ "robots": [...], "dispatcher"?: {...} }`. */
+export const dingtalkFileSchema = z.strictObject({
+  robots: z.array(serviceRobotSchema),
+  dispatcher: dispatcherConfigSchema.optional(),
+});
 
 export const serviceConfigSchema = z.strictObject({
   /** TCP port; 0 picks a free one. */
@@ -75,6 +90,29 @@ export const serviceConfigSchema = z.strictObject({
   trustProxy: z.union([z.boolean(), z.string().min(1)]).default(false),
   /** Serve OpenAPI and swagger-ui at /docs. */
   docs: z.boolean().default(true),
+  /**
+   * Review users (`{ "users": [{ id, name, role, tokenSha256 }] }`, see docs/review.md). When unset
+   * and the store is a file, a first admin is generated in dataDir (see `reviewBootstrap`).
+   */
+  reviewUsersFile: z.string().min(1).optional(),
+  /**
+   * Without reviewUsersFile: create `<dataDir>/review-users.json` with one admin and write its token
+   * to `<dataDir>/review-admin.token` (mode 0600) on first start. Off: the review API has no users.
+   */
+  reviewBootstrap: z.boolean().default(true),
+  /** Ingest every analyze / patient-view result (record, alerts, QC, adverse events) into the review queue. */
+  reviewIngest: z.boolean().default(true),
+  /** DingTalk custom robots that receive adverse events; empty = events are stored, not sent. */
+  dingtalkRobots: z.array(serviceRobotSchema).default([]),
+  /** Delivery settings of the outbox dispatcher (retries, backoff, merging). */
+  dingtalkDispatcher: dispatcherConfigSchema.prefault({}),
+  /** Lowest grade sent to DingTalk automatically (I is the most severe; IV sends everything). */
+  dingtalkMinGrade: z.enum(GRADES).default('IV'),
+  /**
+   * AppSecret of the DingTalk outgoing robot (企业内部机器人) whose callbacks are accepted at
+   * POST /dingtalk/callback; unset = that endpoint is off (404).
+   */
+  dingtalkAppSecret: z.string().min(1).optional(),
 });
 
 export type ServiceConfig = z.output<typeof serviceConfigSchema>;
@@ -107,10 +145,78 @@ const ENV: Record<string, { key: keyof ServiceConfigInput; parse?: z.ZodType }> 
   SHUTDOWN_TIMEOUT_MS: { key: 'shutdownTimeoutMs' },
   TRUST_PROXY: { key: 'trustProxy', parse: z.union([bool, z.string()]) },
   DOCS: { key: 'docs', parse: bool },
+  REVIEW_USERS_FILE: { key: 'reviewUsersFile' },
+  REVIEW_BOOTSTRAP: { key: 'reviewBootstrap', parse: bool },
+  REVIEW_INGEST: { key: 'reviewIngest', parse: bool },
+  DINGTALK_MIN_GRADE: { key: 'dingtalkMinGrade' },
+  DINGTALK_APP_SECRET: { key: 'dingtalkAppSecret' },
 };
 
+/**
+ * DingTalk robots from the environment: `DINGTALK_ROBOTS_FILE` (several robots and dispatcher
+ * settings), or one robot from `DINGTALK_WEBHOOK`, `DINGTALK_SECRET`, `DINGTALK_AT_MOBILES`,
+ * `DINGTALK_AT_USER_IDS`, `DINGTALK_KEYWORD`.
+ */
+const DINGTALK_ENV = [
+  'DINGTALK_ROBOTS_FILE',
+  'DINGTALK_WEBHOOK',
+  'DINGTALK_SECRET',
+  'DINGTALK_KEYWORD',
+  'DINGTALK_AT_MOBILES',
+  'DINGTALK_AT_USER_IDS',
+];
+
+function dingtalkFromEnv(env: NodeJS.ProcessEnv): Record<string, unknown> {
+  const get = (name: string) => {
+    const v = env[name]?.trim();
+    return v ? v : undefined;
+  };
+  const file = get('DINGTALK_ROBOTS_FILE');
+  const webhook = get('DINGTALK_WEBHOOK');
+  if (file && webhook)
+    throw new CdssError(
+      'CDSS_ERR_INVALID_CONFIG',
+      'Invalid environment: set DINGTALK_ROBOTS_FILE or DINGTALK_WEBHOOK, not both',
+      { issues: [{ path: ['DINGTALK_WEBHOOK'], message: 'conflicts with DINGTALK_ROBOTS_FILE' }] },
+    );
+  if (file) {
+    let raw: unknown;
+    try {
+      raw = JSON.parse(readFileSync(file, 'utf8'));
+    } catch (error) {
+      throw new CdssError(
+        'CDSS_ERR_INVALID_CONFIG',
+        `Cannot read DINGTALK_ROBOTS_FILE ${file}: ${(error as Error).message}`,
+        { cause: error },
+      );
+    }
+    const r = dingtalkFileSchema.safeParse(raw);
+    if (!r.success)
+      throw fromZodIssues('CDSS_ERR_INVALID_CONFIG', `DINGTALK_ROBOTS_FILE ${file}`, r.error.issues);
+    return {
+      dingtalkRobots: r.data.robots,
+      ...(r.data.dispatcher ? { dingtalkDispatcher: r.data.dispatcher } : {}),
+    };
+  }
+  if (!webhook) return {};
+  const list = (name: string) => csv.parse(get(name) ?? '');
+  const secret = get('DINGTALK_SECRET');
+  const keyword = get('DINGTALK_KEYWORD');
+  return {
+    dingtalkRobots: [
+      {
+        webhook,
+        ...(secret ? { secret } : {}),
+        ...(keyword ? { keyword } : {}),
+        mentionMobiles: list('DINGTALK_AT_MOBILES'),
+        mentionUserIds: list('DINGTALK_AT_USER_IDS'),
+      },
+    ],
+  };
+}
+
 /** The environment variables the service reads, for docs and `--help`. */
-export const ENV_VARS = Object.keys(ENV);
+export const ENV_VARS = [...Object.keys(ENV), ...DINGTALK_ENV];
 
 /** Read the config from environment variables (empty values count as unset). */
 export function configFromEnv(env: NodeJS.ProcessEnv = process.env): ServiceConfig {
@@ -128,9 +234,14 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): ServiceConf
     else issues.push({ path: [name], message: r.error.issues[0]?.message ?? 'invalid value' });
   }
   if (issues.length) throw fromZodIssues('CDSS_ERR_INVALID_CONFIG', 'Invalid environment', issues);
+  Object.assign(input, dingtalkFromEnv(env));
   const result = serviceConfigSchema.safeParse(input);
   if (!result.success) {
-    const byKey = new Map(Object.entries(ENV).map(([name, v]) => [v.key as string, name]));
+    const byKey = new Map<string, string>(Object.entries(ENV).map(([name, v]) => [v.key as string, name]));
+    byKey.set(
+      'dingtalkRobots',
+      env.DINGTALK_ROBOTS_FILE?.trim() ? 'DINGTALK_ROBOTS_FILE' : 'DINGTALK_WEBHOOK',
+    );
     throw fromZodIssues(
       'CDSS_ERR_INVALID_CONFIG',
       'Invalid environment',

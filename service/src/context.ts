@@ -1,3 +1,6 @@
+import type { AdverseEvent } from '@yijian/adverse-events';
+import type { PatientRecord } from '@yijian/emr';
+import type { ReviewStore } from '@yijian/review';
 import type {
   FastifyBaseLogger,
   FastifyInstance,
@@ -8,9 +11,11 @@ import type {
 } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { AnalyzeResult, Engine } from 'yijian';
+import type { AdverseEventService } from './adverse-events.js';
 import type { CdsJwtVerifier } from './cds-hooks/jwt.js';
 import type { ServiceConfig } from './config.js';
 import type { ServiceMetrics } from './metrics.js';
+import type { ReviewUsersSetup } from './review.js';
 import type { AuditContext, ShownAlert, Store } from './store.js';
 import type { Tenant, TenantRegistry } from './tenants.js';
 
@@ -31,6 +36,21 @@ export interface ServiceContext {
   jwt?: CdsJwtVerifier | undefined;
   /** Public base URL (no trailing slash). */
   baseUrl(): string;
+  /** The review queue (served at /review). */
+  reviewStore: ReviewStore;
+  /** Where the review users come from (and the generated admin token's file, if any). */
+  reviewUsers: ReviewUsersSetup;
+  /** Adverse-event outbox, dispatcher and manual reports. */
+  adverseEvents: AdverseEventService;
+  /**
+   * After an analysis (REST analyze, CDS Hooks patient-view): detect adverse events in the record,
+   * enqueue them for DingTalk, and put record, alerts, QC findings and events into the review queue.
+   * Returns the events.
+   */
+  afterAnalysis(
+    record: PatientRecord,
+    result: Pick<AnalyzeResult, 'recordId' | 'mentions' | 'alerts' | 'qc'>,
+  ): AdverseEvent[];
   /** Count the alerts and write them to the audit log. */
   recordShown(
     ctx: Omit<AuditContext, 'requestId'> & { requestId: string },

@@ -52,6 +52,19 @@ async function main(): Promise<void> {
   const port = address && typeof address === 'object' ? address.port : config.port;
   const base = baseUrl(config, port);
   await ctx.engine();
+  const review = ctx.reviewUsers;
+  if (review.adminTokenFile)
+    app.log.info(
+      { review: `${base}/review`, tokenFile: review.adminTokenFile, generated: review.generated },
+      `review page: open ${base}/review and log in with the admin token in ${review.adminTokenFile} (cat it; keep it secret, delete the file once you have added real users)`,
+    );
+  else if (review.usersFile)
+    app.log.info({ review: `${base}/review` }, `review page: open ${base}/review and log in with your token`);
+  else
+    app.log.warn(
+      { review: `${base}/review` },
+      'review page: no users configured (set REVIEW_USERS_FILE); its API refuses every login',
+    );
   app.log.info(
     {
       url: base,
@@ -59,6 +72,10 @@ async function main(): Promise<void> {
       docs: config.docs ? `${base}/docs` : undefined,
       apiKeys: ctx.tenants.enabled ? 'required' : 'off (loopback, tenant default)',
       cdsHooksJwt: ctx.jwt ? 'required' : 'off (loopback)',
+      dingtalkRobots: ctx.adverseEvents.robots.length
+        ? ctx.adverseEvents.robots
+        : 'none (events stored only)',
+      dingtalkCallback: config.dingtalkAppSecret ? `${base}/dingtalk/callback` : 'off',
     },
     `ready: try  curl -s -X POST ${base}/v1/analyze -H 'content-type: application/json' --data @corpora/samples/cardiology-01.json`,
   );

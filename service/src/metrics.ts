@@ -7,6 +7,7 @@ export interface ServiceMetrics {
   alerts: Counter<'rule_id' | 'severity' | 'channel'>;
   feedback: Counter<'outcome'>;
   refused: Counter<'code'>;
+  adverseEvents: Counter<'origin' | 'category'>;
 }
 
 export function createMetrics(options: { defaultMetrics?: boolean } = {}): ServiceMetrics {
@@ -38,6 +39,12 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Servi
       name: 'yijian_requests_refused_total',
       help: 'Requests answered with a 4xx error, by CDSS_ERR_* code',
       labelNames: ['code'],
+      registers: [registry],
+    }),
+    adverseEvents: new Counter({
+      name: 'yijian_adverse_events_total',
+      help: 'Adverse events detected in analysed records or reported manually, by origin and category',
+      labelNames: ['origin', 'category'],
       registers: [registry],
     }),
   };

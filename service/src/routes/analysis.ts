@@ -100,13 +100,13 @@ export function analysisRoutes(app: ZodApp, ctx: ServiceContext): void {
     },
     async (request) => {
       const engine = await ctx.engine();
-      const result = await engine.analyze(
-        request.body,
-        request.query.at ? { at: request.query.at } : undefined,
-      );
+      const record = recordFrom(request.body);
+      const result = await engine.analyze(record, request.query.at ? { at: request.query.at } : undefined);
       const alerts = applyTenantRules(result.alerts, ctx.store.tenantRules(request.tenant.id));
       auditAlerts(ctx, request, '/v1/analyze', alerts, idsOf(result));
-      return { ...result, alerts };
+      // Adverse events go to the DingTalk outbox; record, alerts, QC and events to the review queue.
+      const adverseEvents = ctx.afterAnalysis(record, { ...result, alerts });
+      return { ...result, alerts, adverseEvents };
     },
   );
 

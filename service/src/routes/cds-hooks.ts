@@ -99,10 +99,12 @@ export function cdsHooksRoutes(app: ZodApp, ctx: ServiceContext): void {
       if (service.hook === 'patient-view') {
         const bundle = patientViewBundle(body);
         refs = orderRefs(bundle);
-        const result = await engine.analyze(recordFrom(bundle), {
+        const record = recordFrom(bundle);
+        const result = await engine.analyze(record, {
           at: new Date().toISOString().slice(0, 19),
         });
-        alerts = result.alerts;
+        alerts = applyTenantRules(result.alerts, settings);
+        ctx.afterAnalysis(record, { ...result, alerts });
       } else {
         const plan = medicationCheckPlan(body);
         refs = plan.refs;
