@@ -47,13 +47,25 @@ function medVars(m: MedicationFact) {
   };
 }
 
-function byConcept(facts: PatientFacts): Map<string, MedicationFact[]> {
+/**
+ * Orders by linked concept id (those `use` keeps); with `doseClasses`, an order is also listed under
+ * each dose-dependent class it joins at its dose, so graph queries reach class-level facts.
+ */
+function byConcept(
+  facts: PatientFacts,
+  use: (m: MedicationFact) => boolean = () => true,
+  doseClasses = false,
+): Map<string, MedicationFact[]> {
   const map = new Map<string, MedicationFact[]>();
-  for (const m of facts.medications) {
-    if (!m.conceptId) continue;
-    const list = map.get(m.conceptId);
+  const put = (id: string, m: MedicationFact) => {
+    const list = map.get(id);
     if (list) list.push(m);
-    else map.set(m.conceptId, [m]);
+    else map.set(id, [m]);
+  };
+  for (const m of facts.medications) {
+    if (!m.conceptId || !use(m)) continue;
+    put(m.conceptId, m);
+    if (doseClasses) for (const c of m.doseClasses ?? []) put(c.id, m);
   }
   return map;
 }
@@ -75,7 +87,8 @@ export async function evaluateInteractions(
   facts: PatientFacts,
   graph: GraphStore,
 ): Promise<Hit[]> {
-  const meds = byConcept(facts);
+  // Local eye/ear/skin preparations take no part in systemic interactions.
+  const meds = byConcept(facts, (m) => m.systemic !== false, true);
   if (meds.size < 2) return [];
   const interactions = await graph.interactionsAmong([...meds.keys()].sort());
   // Which override sides each order matches, computed once per order.
@@ -91,7 +104,9 @@ export async function evaluateInteractions(
     }
     return v;
   };
-  const hits: Hit[] = [];
+  // One alert per pair of orders: the most severe interaction found for them (a drug pair and its
+  // dose-dependent class can both match, e.g. aspirin 3 g/d and ibuprofen).
+  const best = new Map<string, { hit: Hit; rank: number }>();
   const seen = new Set<string>();
   for (const ix of interactions) {
     const [da, db] = ix.drugs;
@@ -100,56 +115,95 @@ export async function evaluateInteractions(
     const as = meds.get(da.id) ?? [];
     const bs = meds.get(db.id) ?? [];
     const pairs: [MedicationFact, MedicationFact][] = [];
-    for (const a of as) for (const b of bs) if (a.id !== b.id && areCoActive(a, b)) pairs.push([a, b]);
+    for (const a of as)
+      for (const b of bs)
+        if (a.id !== b.id && a.conceptId !== b.conceptId && areCoActive(a, b)) pairs.push([a, b]);
     if (pairs.length === 0) continue;
     seen.add(pairKey);
     const orders = [...new Map(pairs.flat().map((m) => [m.id, m])).values()];
     const a = pairs[0]![0];
     const b = pairs[0]![1];
-    let severity = rule.severityMap[ix.severity];
+    // Age-conditioned edges (ceftriaxone + calcium: major up to 28 days): older patients get
+    // severityOtherwise; without an age the edge keeps its severity (the safe reading).
+    let tier = ix.severity;
+    let aboveAge = false;
+    let ageNote = '';
+    const ageEvidence: Evidence[] = [];
+    if (ix.ageMaxDays !== undefined && ix.severityOtherwise !== undefined) {
+      ageEvidence.push(...facts.patientEvidence.filter((e) => /birthDate|input\.age/.test(e.ref ?? '')));
+      if (facts.ageDays !== undefined && facts.ageDays > ix.ageMaxDays) {
+        tier = ix.severityOtherwise;
+        aboveAge = true;
+        ageNote = `患者日龄 ${facts.ageDays} 天 > ${ix.ageMaxDays} 天：按${TIER_ZH[tier]}处理（${ix.ageMaxDays} 天以内为${TIER_ZH[ix.severity]}）。`;
+      } else
+        ageNote =
+          facts.ageDays === undefined
+            ? `年龄未知：按 ${ix.ageMaxDays} 天以内的${TIER_ZH[ix.severity]}等级处理。`
+            : `患者日龄 ${facts.ageDays} 天 ≤ ${ix.ageMaxDays} 天：${TIER_ZH[ix.severity]}。`;
+    }
+    let severity = (aboveAge ? rule.severityMapAboveAge[tier] : undefined) ?? rule.severityMap[tier];
     let presentation: 'interruptive' | 'passive' | undefined;
     const sa = sides(a);
     const sb = sides(b);
-    const low = pairOverrides.find(
-      (o, k) =>
-        (o.minAge === undefined || (facts.age !== undefined && facts.age >= o.minAge)) &&
-        ((sa.a[k]! && sb.b[k]!) || (sb.a[k]! && sa.b[k]!)),
-    );
+    // A dose-dependent class side (aspirin at analgesic dose as a salicylate) is not the low-dose
+    // combination the low-priority overrides were written for.
+    const doseClassSide = (side: string, m: MedicationFact) => m.doseClasses?.some((c) => c.id === side);
+    const viaDoseClass = orders.some((m) => doseClassSide(da.id, m) || doseClassSide(db.id, m));
+    const low = viaDoseClass
+      ? undefined
+      : pairOverrides.find(
+          (o, k) =>
+            (o.minAge === undefined || (facts.age !== undefined && facts.age >= o.minAge)) &&
+            ((sa.a[k]! && sb.b[k]!) || (sb.a[k]! && sa.b[k]!)),
+        );
     if (low) {
       severity = low.severity;
       presentation = low.presentation;
     }
-    hits.push({
+    const doseEvidence: Evidence[] = orders.flatMap((m) =>
+      (m.doseClasses ?? [])
+        .filter((c) => c.id === da.id || c.id === db.id)
+        .map((c) => ({ kind: 'graph' as const, ref: `${m.conceptId}>${c.id}`, text: c.basis })),
+    );
+    const hit: Hit = {
       severity,
       ...(presentation ? { presentation } : {}),
       vars: {
         a: medVars(a),
         b: medVars(b),
         interaction: {
-          severity: TIER_ZH[ix.severity],
+          severity: TIER_ZH[tier],
           mechanism: ix.mechanism,
-          effect: ix.effect,
+          // The effect an age-conditioned edge names (neonatal precipitates) is not this patient's.
+          effect: aboveAge ? `${ix.ageMaxDays} 天以内新生儿${ix.effect}；本患者${ix.management}` : ix.effect,
           management: ix.management,
           level: ix.level === 'class' ? '类别级' : '药物对',
           source: ix.source,
-          note: low?.note ?? '',
+          note: [ageNote, ...doseEvidence.map((e) => e.text), low?.note ?? ''].filter(Boolean).join(' '),
         },
         path: renderPath(ix.path),
       },
       evidence: [
         ...orders.map((m) => m.provenance),
+        ...doseEvidence,
+        ...ageEvidence,
         graphEvidence(ix.ruleId, ix.path, {
           severity: ix.severity,
+          ...(tier !== ix.severity ? { appliedSeverity: tier, ageMaxDays: ix.ageMaxDays } : {}),
           level: ix.level,
           mechanism: ix.mechanism,
           effect: ix.effect,
           source: ix.source,
         }),
       ],
-      key: [da.id, db.id],
-    });
+      key: [a.conceptId!, b.conceptId!],
+    };
+    const orderKey = [a.conceptId, b.conceptId].sort().join('+');
+    const rank = SEVERITY_RANK[severity];
+    const prev = best.get(orderKey);
+    if (!prev || rank > prev.rank) best.set(orderKey, { hit, rank });
   }
-  return hits;
+  return [...best.values()].map((v) => v.hit);
 }
 
 // Drug–disease ----------------------------------------------------------------------------------
@@ -171,7 +225,9 @@ export async function evaluateContraindications(
   facts: PatientFacts,
   graph: GraphStore,
 ): Promise<Hit[]> {
-  const meds = byConcept(facts);
+  // Local eye/ear/skin orders of a systemic drug (地塞米松滴眼液) take no part; a drug that is itself a
+  // local preparation keeps its own relations. Dose-dependent classes (aspirin ≥ 500 mg/d) count.
+  const meds = byConcept(facts, (m) => m.systemic !== false || m.localProduct === true, true);
   const usable = facts.conditions.filter(
     (c) => c.conceptId && (c.status === 'present' || (rule.history && c.status === 'historical')),
   );
@@ -208,10 +264,17 @@ export async function evaluateContraindications(
     // The graph may reach one patient condition through several ancestors (脓毒性休克 IS_A 休克, 脓毒症):
     // one alert per drug and patient condition, the most severe first (the graph sorts by severity).
     const patientConds = historyOnly ? conds : present;
-    const alerted = alertedConditions.get(ci.drug.id) ?? new Set<ConditionFact>();
+    // A dose-dependent class (class:salicylates) stands for the orders that joined it: key by drug.
+    const drugId = orders[0]!.conceptId!;
+    const alerted = alertedConditions.get(drugId) ?? new Set<ConditionFact>();
     if (patientConds.some((c) => alerted.has(c))) continue;
     for (const c of patientConds) alerted.add(c);
-    alertedConditions.set(ci.drug.id, alerted);
+    alertedConditions.set(drugId, alerted);
+    const doseEvidence: Evidence[] = orders.flatMap((m) =>
+      (m.doseClasses ?? [])
+        .filter((c) => c.id === ci.drug.id)
+        .map((c) => ({ kind: 'graph' as const, ref: `${m.conceptId}>${c.id}`, text: c.basis })),
+    );
     let severity = rule.severityMap[ci.relation][ci.severity];
     if (historyOnly && rule.historySeverity === 'downgrade') severity = LOWER[severity];
     // 慎用 is about exposure: a one-off (临时) dose, e.g. midazolam for intubation, is one tier lower.
@@ -233,6 +296,7 @@ export async function evaluateContraindications(
       },
       evidence: [
         ...orders.map((m) => m.provenance),
+        ...doseEvidence,
         ...used.map((c) => c.provenance),
         graphEvidence(ci.ruleId, ci.path, {
           relation: ci.relation,
@@ -240,7 +304,7 @@ export async function evaluateContraindications(
           source: ci.source,
         }),
       ],
-      key: [ci.drug.id, ci.condition.id],
+      key: [drugId, ci.condition.id],
     });
   }
   return hits;
@@ -497,6 +561,8 @@ export async function evaluateDoses(
 ): Promise<Hit[]> {
   const hits: Hit[] = [];
   for (const m of facts.medications) {
+    // Systemic dose limits do not apply to eye/ear/skin preparations (0.1% 地塞米松滴眼液).
+    if (m.systemic === false) continue;
     const curated = findDoseEntry(entries, m);
     const e = curated ?? (rule.useGraphLimits ? await graphDoseEntry(m, graph) : undefined);
     if (!e) continue;
@@ -752,6 +818,8 @@ export async function evaluateDrugProperties(
   const seen = new Set<string>();
   for (const m of facts.medications) {
     if (!m.conceptId || seen.has(m.conceptId)) continue;
+    // Pregnancy, lactation, elderly and renal properties describe systemic exposure.
+    if (m.systemic === false && !m.localProduct) continue;
     seen.add(m.conceptId);
     const concept = await graph.conceptById(m.conceptId);
     const props = (concept?.props ?? {}) as Record<string, unknown>;

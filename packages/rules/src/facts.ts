@@ -1,6 +1,7 @@
-import { ageInYears, type PatientRecord, toEpochMs } from '@yijian/emr';
+import { ageInYears, daysBetweenDates, type PatientRecord, toEpochMs } from '@yijian/emr';
 import type { ConceptKind, GraphStore, Linker } from '@yijian/knowledge-graph';
 import type { Annotation, Mention } from '@yijian/ner';
+import { classifyAdministration, doseClassesOf } from './administration.js';
 import { ckdEpi2021, foldText, labKey, labNumeric, routeKind, timesPerDay, toMg } from './normalise.js';
 import type {
   AllergyFact,
@@ -32,6 +33,32 @@ export interface BuildFactsInput {
 }
 
 const DAY_MS = 86_400_000;
+
+/**
+ * Systemic or local administration (resources/routes.yaml) and dose-dependent classes (graph
+ * `doseDependentClasses`: aspirin ≥ 500 mg/d is also a salicylate NSAID) of a medication fact.
+ */
+async function enrichMedication(m: MedicationFact, graph: GraphStore): Promise<MedicationFact> {
+  const props = m.conceptId
+    ? ((await graph.conceptById(m.conceptId))?.props as Record<string, unknown> | undefined)
+    : undefined;
+  const adm = classifyAdministration(m.name, m.route, props?.routes as string[] | undefined);
+  m.systemic = adm.systemic;
+  if (adm.localBasis) m.localBasis = adm.localBasis;
+  if (adm.localProduct) m.localProduct = true;
+  const doseClasses = await doseClassesOf(m, props, graph);
+  if (doseClasses.length > 0) {
+    m.doseClasses = doseClasses;
+    for (const c of doseClasses)
+      c.ancestorIds.forEach((id, k) => {
+        if (!m.classIds.includes(id)) {
+          m.classIds.push(id);
+          m.classNames.push(c.ancestorNames[k]!);
+        }
+      });
+  }
+  return m;
+}
 
 /** Were two medication facts active at the same time? (Always true for point-in-time facts.) */
 export function areCoActive(a: MedicationFact, b: MedicationFact): boolean {
@@ -239,41 +266,47 @@ export async function buildFacts(record: PatientRecord, input: BuildFactsInput):
     } else if (o.status === 'draft') continue;
     const linked = await resolver.resolve(o.drugName, ['Drug', 'DrugClass']);
     const classes = linked?.ancestors ?? [];
-    medications.push({
-      id: o.id,
-      name: o.drugName,
-      ...(linked ? { conceptId: linked.id } : {}),
-      conceptName: linked?.name ?? o.drugName,
-      classIds: classes.map((c) => c.id),
-      classNames: classes.map((c) => c.name),
-      ...(o.dose !== undefined ? { dose: o.dose } : {}),
-      ...(o.doseUnit ? { doseUnit: o.doseUnit } : {}),
-      ...(o.route ? { route: o.route, routeKind: routeKind(o.route)! } : {}),
-      ...(o.frequency ? { frequency: o.frequency } : {}),
-      ...(timesPerDay(o.frequency) !== undefined ? { timesPerDay: timesPerDay(o.frequency)! } : {}),
-      once: o.kind === 'once' || /^(st|stat|once|立即)$/i.test(o.frequency ?? ''),
-      status: o.status,
-      startTime: o.startTime,
-      ...(o.stopTime ? { stopTime: o.stopTime } : {}),
-      interval,
-      provenance: {
-        kind: 'order',
-        ref: o.id,
-        text: describeOrder(o),
-        data: {
-          path: `medications[${i}]`,
-          drugName: o.drugName,
+    medications.push(
+      await enrichMedication(
+        {
+          id: o.id,
+          name: o.drugName,
+          ...(linked ? { conceptId: linked.id } : {}),
+          conceptName: linked?.name ?? o.drugName,
+          classIds: classes.map((c) => c.id),
+          classNames: classes.map((c) => c.name),
           ...(o.dose !== undefined ? { dose: o.dose } : {}),
           ...(o.doseUnit ? { doseUnit: o.doseUnit } : {}),
-          ...(o.route ? { route: o.route } : {}),
+          ...(o.route ? { route: o.route, routeKind: routeKind(o.route)! } : {}),
           ...(o.frequency ? { frequency: o.frequency } : {}),
+          ...(timesPerDay(o.frequency) !== undefined ? { timesPerDay: timesPerDay(o.frequency)! } : {}),
+          once: o.kind === 'once' || /^(st|stat|once|立即)$/i.test(o.frequency ?? ''),
+          systemic: true,
+          status: o.status,
           startTime: o.startTime,
           ...(o.stopTime ? { stopTime: o.stopTime } : {}),
-          kind: o.kind,
-          status: o.status,
+          interval,
+          provenance: {
+            kind: 'order',
+            ref: o.id,
+            text: describeOrder(o),
+            data: {
+              path: `medications[${i}]`,
+              drugName: o.drugName,
+              ...(o.dose !== undefined ? { dose: o.dose } : {}),
+              ...(o.doseUnit ? { doseUnit: o.doseUnit } : {}),
+              ...(o.route ? { route: o.route } : {}),
+              ...(o.frequency ? { frequency: o.frequency } : {}),
+              startTime: o.startTime,
+              ...(o.stopTime ? { stopTime: o.stopTime } : {}),
+              kind: o.kind,
+              status: o.status,
+            },
+          },
         },
-      },
-    });
+        input.graph,
+      ),
+    );
   }
 
   // Conditions ----------------------------------------------------------------------------------
@@ -478,10 +511,11 @@ export async function buildFacts(record: PatientRecord, input: BuildFactsInput):
   // Patient -------------------------------------------------------------------------------------
   const patientEvidence: Evidence[] = [];
   const age = ageInYears(record.patient.birthDate, at);
+  const ageDays = daysBetweenDates(record.patient.birthDate, at);
   patientEvidence.push({
     kind: 'patient',
     ref: 'patient.birthDate',
-    text: `出生日期 ${record.patient.birthDate}，评估时 ${age} 岁`,
+    text: `出生日期 ${record.patient.birthDate}，评估时 ${age < 1 && Number.isFinite(ageDays) ? `${ageDays} 天` : `${age} 岁`}`,
   });
   const sex =
     record.patient.sex === 'male' || record.patient.sex === 'female' ? record.patient.sex : undefined;
@@ -531,6 +565,7 @@ export async function buildFacts(record: PatientRecord, input: BuildFactsInput):
     encounterId: record.encounter.id,
     evaluation: { mode, at },
     ...(Number.isFinite(age) ? { age } : {}),
+    ...(Number.isFinite(ageDays) ? { ageDays } : {}),
     ...(sex ? { sex } : {}),
     ...(weightKg !== undefined ? { weightKg } : {}),
     ...(heightCm !== undefined ? { heightCm } : {}),
@@ -579,6 +614,8 @@ export interface AdHocInput {
   history?: string[];
   allergies?: string[];
   age?: number;
+  /** Age in days, for neonates and infants (age-conditioned interactions); derived from `age` when ≥ 1 year. */
+  ageDays?: number;
   sex?: 'male' | 'female';
   egfr?: number;
   weightKg?: number;
@@ -622,23 +659,29 @@ export async function buildFactsFromLists(
     const d = parseDrugEntry(raw);
     const linked = await resolver.resolve(d.name, ['Drug', 'DrugClass']);
     const tpd = timesPerDay(d.frequency);
-    medications.push({
-      id: `input-${i + 1}`,
-      name: d.name,
-      ...(linked ? { conceptId: linked.id } : {}),
-      conceptName: linked?.name ?? d.name,
-      classIds: linked?.ancestors.map((a) => a.id) ?? [],
-      classNames: linked?.ancestors.map((a) => a.name) ?? [],
-      ...(d.dose !== undefined ? { dose: d.dose } : {}),
-      ...(d.doseUnit ? { doseUnit: d.doseUnit } : {}),
-      ...(d.route ? { route: d.route, routeKind: routeKind(d.route)! } : {}),
-      ...(d.frequency ? { frequency: d.frequency } : {}),
-      ...(tpd !== undefined ? { timesPerDay: tpd } : {}),
-      once: /^(st|once)$/i.test(d.frequency ?? ''),
-      status: 'active',
-      interval: { start: 0, end: Number.POSITIVE_INFINITY },
-      provenance: { kind: 'field', ref: `input.drugs[${i}]`, text: `药品：${raw}` },
-    });
+    medications.push(
+      await enrichMedication(
+        {
+          id: `input-${i + 1}`,
+          name: d.name,
+          ...(linked ? { conceptId: linked.id } : {}),
+          conceptName: linked?.name ?? d.name,
+          classIds: linked?.ancestors.map((a) => a.id) ?? [],
+          classNames: linked?.ancestors.map((a) => a.name) ?? [],
+          ...(d.dose !== undefined ? { dose: d.dose } : {}),
+          ...(d.doseUnit ? { doseUnit: d.doseUnit } : {}),
+          ...(d.route ? { route: d.route, routeKind: routeKind(d.route)! } : {}),
+          ...(d.frequency ? { frequency: d.frequency } : {}),
+          ...(tpd !== undefined ? { timesPerDay: tpd } : {}),
+          once: /^(st|once)$/i.test(d.frequency ?? ''),
+          systemic: true,
+          status: 'active',
+          interval: { start: 0, end: Number.POSITIVE_INFINITY },
+          provenance: { kind: 'field', ref: `input.drugs[${i}]`, text: `药品：${raw}` },
+        },
+        deps.graph,
+      ),
+    );
   }
   const conditions: ConditionFact[] = [];
   const addConditions = async (names: string[], status: ConditionStatus, field: string) => {
@@ -694,6 +737,8 @@ export async function buildFactsFromLists(
   const patientEvidence: Evidence[] = [];
   if (input.age !== undefined)
     patientEvidence.push({ kind: 'patient', ref: 'input.age', text: `年龄 ${input.age} 岁` });
+  if (input.ageDays !== undefined)
+    patientEvidence.push({ kind: 'patient', ref: 'input.ageDays', text: `日龄 ${input.ageDays} 天` });
   if (input.sex)
     patientEvidence.push({
       kind: 'patient',
@@ -707,6 +752,11 @@ export async function buildFactsFromLists(
     encounterId: 'ad-hoc',
     evaluation: { mode: 'point' },
     ...(input.age !== undefined ? { age: input.age } : {}),
+    ...(input.ageDays !== undefined
+      ? { ageDays: input.ageDays }
+      : input.age !== undefined && input.age >= 1
+        ? { ageDays: Math.floor(input.age * 365.25) }
+        : {}),
     ...(input.sex ? { sex: input.sex } : {}),
     ...(input.weightKg !== undefined ? { weightKg: input.weightKg } : {}),
     pregnant: input.pregnant ?? presentNames.some((n) => /妊娠|怀孕|早孕|中孕|晚孕/.test(n)),

@@ -98,6 +98,8 @@ export function foldedNames(m: { name: string; conceptName: string }): { name: s
 
 export function matchesDrug(sel: CompiledDrugSelector, m: MedicationFact): boolean {
   if (sel.routes && m.routeKind && !sel.routes.has(m.routeKind)) return false;
+  // A local eye/ear/skin preparation matches only selectors that ask for topical use.
+  if (m.systemic === false && !sel.routes?.has('topical')) return false;
   if (sel.excludeName?.test(m.name)) return false;
   let hit = false;
   if (m.conceptId && sel.ids.has(m.conceptId)) hit = true;

@@ -128,6 +128,18 @@ const interactionRule = z.strictObject({
   kind: z.literal('interaction'),
   severityMap: tierMapSchema.default({ major: 'critical', moderate: 'warning', minor: 'info' }),
   /**
+   * Tier map for an age-conditioned graph edge (`ageMaxDays`) when the patient is older than the
+   * age limit and the edge's `severityOtherwise` applies (e.g. ceftriaxone + calcium after the
+   * neonatal period: a line-compatibility instruction). Tiers not listed fall back to severityMap.
+   */
+  severityMapAboveAge: z
+    .strictObject({
+      major: severitySchema.optional(),
+      moderate: severitySchema.optional(),
+      minor: severitySchema.optional(),
+    })
+    .default({}),
+  /**
    * Tiers set by this pack for pairs, whatever the graph's tier: ONC low-priority pairs (Phansalkar
    * 2013) down to passive info, ONC high-priority members (Phansalkar 2012) up to critical, label
    * decisions. The first matching entry wins; the pair must still be an interaction in the graph.

@@ -87,12 +87,34 @@ export interface MedicationFact {
   timesPerDay?: number;
   /** True for 临时医嘱 / st / once orders. */
   once: boolean;
+  /**
+   * False for a local eye, ear or skin preparation (滴眼液, 眼膏, 软膏, route 滴眼/外用…; see
+   * resources/routes.yaml): no systemic interactions, contraindications or dose limits.
+   */
+  systemic: boolean;
+  /** Why the order counts as local (Chinese). */
+  localBasis?: string;
+  /** The linked concept is itself a local preparation: its own graph relations still apply. */
+  localProduct?: boolean;
+  /** Classes joined at this order's dose (graph `doseDependentClasses`); also in classIds/classNames. */
+  doseClasses?: DoseClass[];
   status: string;
   startTime?: string;
   stopTime?: string;
   /** Epoch ms interval the order is active in; end is Infinity when open. */
   interval: { start: number; end: number };
   provenance: Evidence;
+}
+
+/** A class the drug joins at this order's daily dose (aspirin ≥ 500 mg/d counts as a salicylate NSAID). */
+export interface DoseClass {
+  id: string;
+  name: string;
+  /** Ids and names of the class and its ancestors. */
+  ancestorIds: string[];
+  ancestorNames: string[];
+  /** Chinese: the dose that put the order in the class. */
+  basis: string;
 }
 
 export type ConditionStatus = 'present' | 'historical' | 'possible' | 'negated' | 'family' | 'hypothetical';
@@ -159,6 +181,8 @@ export interface PatientFacts {
     at?: string;
   };
   age?: number;
+  /** Age in days at the evaluation time (age-conditioned interactions such as ceftriaxone + calcium in neonates). */
+  ageDays?: number;
   sex?: 'male' | 'female';
   weightKg?: number;
   heightCm?: number;
