@@ -6,11 +6,15 @@
  *
  * Prints the median and p90 CPU milliseconds per request for order-sign (10 drafts + 5 active) and
  * patient-view (5,000-character note), the engine's share, and the implied requests/s per core.
+ * Then the step every analyze and patient-view now runs after the engine (adverse-event detection,
+ * the outbox write, the review-queue ingest) on the sample records, alone.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { detectEvents } from '../packages/adverse-events/dist/index.js';
+import { parseRecord } from '../packages/emr/dist/index.js';
 import { buildApp } from '../service/dist/app.js';
 import { medicationCheckPlan } from '../service/dist/cds-hooks/fhir-context.js';
 
@@ -74,5 +78,37 @@ for (const [hook, body] of Object.entries(bodies)) {
       (engineMs.length ? `; engine.checkMedications alone p50 ${pct(engineMs, 0.5).toFixed(2)} ms` : '') +
       `; ≈ ${Math.round(1000 / p50)} requests/s per core`,
   );
+}
+if (!values.hook || values.hook === 'after-analysis') {
+  // Re-ingesting the same record each time: detection, outbox (de-duplicated) and review upsert.
+  const n = Math.max(30, Math.floor(iterations / 5));
+  for (const name of ['cardiology-01', 'neurology-01', 'icu-01']) {
+    const record = parseRecord(
+      JSON.parse(readFileSync(join(root, 'corpora/samples', `${name}.json`), 'utf8')),
+    );
+    const result = await engine.analyze(record);
+    const chars = record.documents.reduce((sum, d) => sum + d.text.length, 0);
+    const after: number[] = [];
+    const detect: number[] = [];
+    for (let i = 0; i < n + 5; i++) {
+      let t = process.cpuUsage();
+      detectEvents({ record });
+      const d = cpuMs(t);
+      t = process.cpuUsage();
+      app.yijian.afterAnalysis(record, result);
+      if (i >= 5) {
+        after.push(cpuMs(t));
+        detect.push(d);
+      }
+    }
+    const t = process.cpuUsage();
+    for (let i = 0; i < 5; i++) await engine.analyze(record);
+    const analyzeMs = cpuMs(t) / 5;
+    console.log(
+      `after-analysis ${name.padEnd(14)} (${chars} chars, ${result.alerts.length} alerts, ${result.qc?.findings.length ?? 0} QC): ` +
+        `p50 ${pct(after, 0.5).toFixed(2)} ms, p90 ${pct(after, 0.9).toFixed(2)} ms CPU ` +
+        `(detectEvents alone p50 ${pct(detect, 0.5).toFixed(2)} ms); engine.analyze ${analyzeMs.toFixed(1)} ms`,
+    );
+  }
 }
 await app.close();
