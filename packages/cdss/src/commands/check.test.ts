@@ -41,6 +41,18 @@ describe.skipIf(!hasGraph)('yijian check', () => {
     expect(result.alerts.find((a) => a.category === 'allergy')?.severity).toBe('critical');
   });
 
+  it('--age-days drives age-conditioned interactions (ceftriaxone + calcium in a neonate)', async () => {
+    const alerts = async (extra: string[]) =>
+      (
+        JSON.parse(
+          (await run(['--drugs', '头孢曲松 0.5g ivgtt qd,葡萄糖酸钙 1g ivgtt qd', ...extra, '--json'])).out,
+        ) as { alerts: { category: string; severity: string }[] }
+      ).alerts.filter((a) => a.category === 'drug-drug');
+    expect((await alerts(['--age-days', '12'])).map((a) => a.severity)).toEqual(['critical']);
+    expect((await alerts(['--age-days', '200'])).map((a) => a.severity)).toEqual(['info']);
+    expect((await alerts(['--age', '40'])).map((a) => a.severity)).toEqual(['info']);
+  });
+
   it('takes conditions, history, labs and eGFR; text output lists the evidence', async () => {
     const { out } = await run([
       '--drugs',

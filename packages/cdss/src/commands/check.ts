@@ -23,6 +23,7 @@ Options:
   --allergies LIST      allergies, e.g. 青霉素
   --labs LIST           lab results item=value[unit], e.g. "血钾=6.1,INR=3.8"
   --age N               age in years
+  --age-days N          age in days (neonates and infants: age-conditioned interactions)
   --sex M|F             sex (also 男/女)
   --egfr N              eGFR in mL/min/1.73m²
   --weight N            body weight in kg
@@ -97,6 +98,7 @@ export const checkCommand: Command = {
         allergies: { type: 'string' },
         labs: { type: 'string' },
         age: { type: 'string' },
+        'age-days': { type: 'string' },
         sex: { type: 'string' },
         egfr: { type: 'string' },
         weight: { type: 'string' },
@@ -138,6 +140,7 @@ export const checkCommand: Command = {
         },
       );
     const age = number('age', values.age, 0, 130);
+    const ageDays = number('age-days', values['age-days'], 0, 130 * 366);
     const egfr = number('egfr', values.egfr, 0, 300);
     const weightKg = number('weight', values.weight, 0.3, 500);
     const input: AdHocInput = {
@@ -146,7 +149,8 @@ export const checkCommand: Command = {
       history: list(values.history),
       allergies: list(values.allergies),
       labs: parseLabs(values.labs),
-      ...(age !== undefined ? { age } : {}),
+      ...(age !== undefined ? { age } : ageDays !== undefined ? { age: Math.floor(ageDays / 365.25) } : {}),
+      ...(ageDays !== undefined ? { ageDays } : {}),
       ...(sex ? { sex } : {}),
       ...(egfr !== undefined ? { egfr } : {}),
       ...(weightKg !== undefined ? { weightKg } : {}),
