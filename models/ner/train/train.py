@@ -643,6 +643,20 @@ def parse_history(log_path: Path) -> list[dict]:
 
 def model_card(meta: dict, final: dict, digest: str, out: Path, bench: dict | None) -> str:
     a = meta['args']
+    lex = meta.get('lexicon')
+    lex_intro = (
+        f" plus {lex['features']} lexicon features per character ({len(lex['types'])} types x B/M/E/S of every term of\n"
+        f"our own knowledge-graph lexicon that matches there, {lex['terms']:,} terms in `lexicon.json`),"
+        if lex
+        else ','
+    )
+    lex_input = f", `lexicon` (float32 [batch, time, {lex['features']}])" if lex else ''
+    lex_row = (
+        "| `lexicon.json` | the lexicon of the features: our knowledge graph's `lexicon()` by type, written by `models/ner/train/export_lexicon.mjs`; "
+        "matched on the normalised chunk text by `Lexicon.features` in train.py and `LexiconFeaturizer` in TypeScript (same bits, checked by the parity test) |\n"
+        if lex
+        else ''
+    )
     rows = '\n'.join(
         f"| {t} | {final[t]['precision'] * 100:.2f} | {final[t]['recall'] * 100:.2f} | {final[t]['f1'] * 100:.2f} | {final[t]['support']} |"
         for t in MAIN_TYPES + ['micro']
@@ -664,7 +678,7 @@ def model_card(meta: dict, final: dict, digest: str, out: Path, bench: dict | No
     return f"""# Model card: {meta['name']} {meta['version']}
 
 Chinese clinical named-entity recogniser for EMR text (入院记录, 病程记录, 手术记录, 出院记录, pathology
-narrative). Character + bigram embeddings, one bidirectional LSTM ({a['hidden']} units per direction),
+narrative). Character ({a['char_dim']}) + bigram (2 x {a['bigram_dim']}) embeddings{lex_intro} one bidirectional LSTM ({a['hidden']} units per direction),
 two linear emission heads, CRF transitions decoded in TypeScript with BIOES constraints.
 Produced by `models/ner/train/train.py` (`pnpm train:ner`); runs in Node through `createOnnxTagger`
 of `@yijian/ner`. No Python at run time.
@@ -673,9 +687,9 @@ of `@yijian/ner`. No Python at run time.
 
 | file | what |
 |---|---|
-| `model.onnx` | emissions only, opset {a['opset']}, {size:.2f} MB, sha256 `{digest}`. Inputs `chars`, `bigrams_left`, `bigrams_right` (int64 [batch, time]), `lengths` (int32 [batch]); outputs `emissions` [batch, time, 25] and `symptom_emissions` [batch, time, 5] |
+| `model.onnx` | emissions only, opset {a['opset']}, {size:.2f} MB, sha256 `{digest}`. Inputs `chars`, `bigrams_left`, `bigrams_right` (int64 [batch, time]), `lengths` (int32 [batch]){lex_input}; outputs `emissions` [batch, time, 25] and `symptom_emissions` [batch, time, 5] |
 | `vocab.json` | character and bigram vocabularies (index 0 = padding, 1 = unknown; bigram i = text[i-1..i] with `\\u0002`/`\\u0003` at the edges) |
-| `labels.json` | BIOES labels of each head and the corpus-label mapping |
+{lex_row}| `labels.json` | BIOES labels of each head and the corpus-label mapping |
 | `crf.json` | learned CRF transition, start and end scores per head (constraints are added at decode time) |
 | `training.json` | arguments, data counts, per-epoch dev scores, dev scores of the shipped weights, an export-parity sample |
 
