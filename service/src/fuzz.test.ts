@@ -26,7 +26,7 @@ const gc = runInNewContext('gc') as () => void;
 let app: YijianApp;
 let heapBefore = 0;
 beforeAll(async () => {
-  app = await testApp({ rateLimitMax: 0, bodyLimit: 1024 * 1024 });
+  app = await testApp({ rateLimitMax: 0, bodyLimit: 1024 * 1024, dingtalkAppSecret: 'fuzz-app-secret' });
   // Warm up every route once so lazily built structures are not counted as growth.
   await app.inject({
     method: 'POST',
@@ -249,6 +249,16 @@ describe(`fuzz: ${RUNS} hostile requests per endpoint`, () => {
         },
       ],
     ],
+    [
+      '/v1/adverse-events',
+      [
+        { text: '2025年9月18日 神经内科 12床患者夜间如厕时不慎跌倒，右膝擦伤。', reporter: 'n-1' },
+        { text: '输血后出现寒战发热', recordId: 'r-1', department: '血液科' },
+      ],
+    ],
+    ['/v1/adverse-events/outbox/requeue', [{ key: 'ae-1.default' }, {}]],
+    // Unsigned, so every answer is a coded 401 or 400: the callback must never 5xx on any body.
+    ['/dingtalk/callback', [{ msgtype: 'text', text: { content: '@医鉴 患者跌倒' }, msgId: 'm-1' }]],
     ['/cds-services/yijian-order-sign', [orderSign()]],
     ['/cds-services/yijian-order-select', [{ ...orderSign(), hook: 'order-select' }]],
     ['/cds-services/yijian-patient-view', [patientView()]],
@@ -277,7 +287,7 @@ describe(`fuzz: ${RUNS} hostile requests per endpoint`, () => {
   }
 
   it(
-    'GET /v1/concepts and /v1/rules/:id with hostile parameters',
+    'GET /v1/concepts, /v1/rules/:id and /v1/adverse-events/* with hostile parameters',
     async () => {
       await run(
         fc.asyncProperty(
@@ -290,6 +300,8 @@ describe(`fuzz: ${RUNS} hostile requests per endpoint`, () => {
             await expectHandled('GET', `/v1/rules/${raw}`);
             await expectHandled('GET', `/v1/concepts?q=${enc(q)}&limit=${enc(limit)}&kind=${enc(id)}`);
             await expectHandled('GET', `/v1/rules/${enc(id)}`);
+            await expectHandled('GET', `/v1/adverse-events/outbox?status=${raw}&limit=${enc(limit)}`);
+            await expectHandled('GET', `/v1/adverse-events/reports/${enc(id)}`);
           },
         ),
       );
