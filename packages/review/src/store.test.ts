@@ -181,6 +181,19 @@ describe('review store', () => {
     expect(store.importFindingsNdjson(lines)).toEqual({ imported: 2, rejected: 2 });
     expect(store.queue({ department: '儿科' }).total).toBe(2);
     expect(store.record('b1')).toMatchObject({ meta: { department: '儿科', doctor: '赵某' }, record: null });
+    expect(store.audit({ recordId: 'b1' })[0]).toMatchObject({ action: 'ingest', note: '导入批量质控结果' });
+    // A caller can say what it imported (e.g. a manual adverse-event report).
+    const manual = JSON.stringify({
+      recordId: 'm1',
+      department: '骨科',
+      dischargeDate: '2025-04-04',
+      ...finding('f3', 'ae.fall', 'warning', 'adverse-event'),
+    });
+    expect(store.importFindingsNdjson([manual], { note: '手工上报不良事件' })).toEqual({
+      imported: 1,
+      rejected: 0,
+    });
+    expect(store.audit({ recordId: 'm1' })[0]).toMatchObject({ action: 'ingest', note: '手工上报不良事件' });
     store.close();
   });
 

@@ -95,7 +95,8 @@ export interface ReviewStore {
    */
   importFindingsNdjson(
     lines: Iterable<string>,
-    options?: { user?: ReviewUser },
+    /** `note`: what the audit trail says about the import (default: batch QC results). */
+    options?: { user?: ReviewUser; note?: string },
   ): { imported: number; rejected: number };
   queue(query?: QueueQuery): QueuePage;
   /** Every row of the filter, in queue order (CSV export). */
@@ -502,7 +503,7 @@ export function createReviewStore(options: ReviewStoreOptions): ReviewStore {
     },
   );
 
-  const importTx = db.transaction((lines: string[], user: ReviewUser) => {
+  const importTx = db.transaction((lines: string[], user: ReviewUser, note: string) => {
     const at = now().toISOString();
     let imported = 0;
     let rejected = 0;
@@ -538,7 +539,7 @@ export function createReviewStore(options: ReviewStoreOptions): ReviewStore {
       touched.add(recordId);
       imported++;
     }
-    for (const recordId of touched) audit(user, 'ingest', recordId, at, { note: '导入批量质控结果' });
+    for (const recordId of touched) audit(user, 'ingest', recordId, at, { note });
     return { imported, rejected };
   });
 
@@ -608,7 +609,11 @@ export function createReviewStore(options: ReviewStoreOptions): ReviewStore {
       let imported = 0;
       let rejected = 0;
       const flush = () => {
-        const r = importTx(batch.splice(0), importOptions.user ?? SYSTEM_USER);
+        const r = importTx(
+          batch.splice(0),
+          importOptions.user ?? SYSTEM_USER,
+          importOptions.note ?? '导入批量质控结果',
+        );
         imported += r.imported;
         rejected += r.rejected;
       };
