@@ -97,6 +97,23 @@ describe('POST /v1/adverse-events', () => {
     expect(stored.json().report.reporter).toBe('nurse-07');
     const list = await app.inject({ method: 'GET', url: '/v1/adverse-events/reports' });
     expect(list.json().reports.map((r: { id: string }) => r.id)).toContain(body.report.id);
+
+    // The filed report is in the review queue under its own id, with a truthful audit entry.
+    const queued = app.yijian.reviewStore.queue({ recordId: body.report.id });
+    expect(queued.items).toEqual([
+      expect.objectContaining({
+        source: 'ae',
+        ruleId: 'ae.fall',
+        department: '神经内科',
+        doctor: 'nurse-07',
+        dischargeDate: '2025-09-18',
+      }),
+    ]);
+    const finding = app.yijian.reviewStore.finding(queued.items[0]!.key)!;
+    expect(finding.finding.detail).toContain('上报原文');
+    expect(app.yijian.reviewStore.audit({ recordId: body.report.id })[0]).toMatchObject({
+      note: '手工上报不良事件',
+    });
   });
 
   it('stores an unrecognised report as a draft with what is missing, and sends nothing', async () => {

@@ -3,8 +3,9 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'n
 import { join } from 'node:path';
 import type { AdverseEvent } from '@yijian/adverse-events';
 import type { PatientRecord } from '@yijian/emr';
-import { createReviewStore, hashToken, type ReviewStore } from '@yijian/review';
+import { adverseEventToFinding, createReviewStore, hashToken, type ReviewStore } from '@yijian/review';
 import type { AnalyzeResult } from 'yijian';
+import type { ManualReport } from './adverse-events.js';
 import type { ServiceConfig } from './config.js';
 
 /**
@@ -79,4 +80,28 @@ export function ingestAnalysis(
     ...(result.qc ? { qc: result.qc } : {}),
     adverseEvents,
   });
+}
+
+/**
+ * A filed manual report in the review queue. It gets its own queue entry under the report id (the
+ * report is not a record analysis: filing it under the record's id would let the next analysis of
+ * that record resolve it), with the department and date the reporter gave; the record id the
+ * reporter named is kept in the finding's detail.
+ */
+export function ingestManualReport(store: ReviewStore, report: ManualReport, event: AdverseEvent): void {
+  const finding = adverseEventToFinding(event);
+  const detail = [
+    finding.detail,
+    `上报渠道：${report.channel === 'dingtalk' ? '钉钉' : '接口'}${report.recordId ? `；病历号：${report.recordId}` : ''}`,
+    `上报原文：${report.draft.description}`,
+  ].join('\n\n');
+  const line = JSON.stringify({
+    recordId: report.id,
+    department: event.department ?? '未知',
+    doctor: report.reporter ?? '未知',
+    dischargeDate: (event.occurredAt ?? report.createdAt).slice(0, 10),
+    ...finding,
+    detail,
+  });
+  store.importFindingsNdjson([line], { note: '手工上报不良事件' });
 }

@@ -2,9 +2,10 @@ import { draftReplyMessage, parseOutgoingMessage, verifyOutgoingRobotRequest } f
 import { CdssError } from '@yijian/emr';
 import type { FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import type { FileReportResult } from '../adverse-events.js';
+import type { FileReportInput, FileReportResult } from '../adverse-events.js';
 import type { ServiceContext, ZodApp } from '../context.js';
 import { errorBodySchema } from '../errors.js';
+import { ingestManualReport } from '../review.js';
 
 /**
  * Adverse events over HTTP: manual reports (`POST /v1/adverse-events`), the stored reports, the
@@ -49,6 +50,25 @@ function reportAnswer(r: FileReportResult) {
 export function adverseEventRoutes(app: ZodApp, ctx: ServiceContext): void {
   const ae = ctx.adverseEvents;
 
+  /** File a report; a new, complete one is counted and put into the review queue. */
+  const fileReport = (request: FastifyRequest, input: FileReportInput): FileReportResult => {
+    const result = ae.fileReport(input);
+    if (!result.created) return result;
+    ctx.metrics.adverseEvents.inc({ origin: 'manual', category: result.event?.category ?? 'unknown' });
+    if (result.event && ctx.config.reviewIngest) {
+      try {
+        ingestManualReport(ctx.reviewStore, result.report, result.event);
+      } catch (error) {
+        // The report is stored and enqueued; only its review-queue entry is missing.
+        request.log.error(
+          { err: { type: (error as Error).name }, report: result.report.id },
+          'review ingest failed',
+        );
+      }
+    }
+    return result;
+  };
+
   app.post(
     '/v1/adverse-events',
     {
@@ -68,7 +88,7 @@ export function adverseEventRoutes(app: ZodApp, ctx: ServiceContext): void {
     },
     async (request, reply) => {
       const { text, recordId, department, reporter } = request.body;
-      const result = ae.fileReport({
+      const result = fileReport(request, {
         text,
         channel: 'rest',
         tenant: request.tenant.id,
@@ -76,7 +96,6 @@ export function adverseEventRoutes(app: ZodApp, ctx: ServiceContext): void {
         recordId,
         department,
       });
-      ctx.metrics.adverseEvents.inc({ origin: 'manual', category: result.event?.category ?? 'unknown' });
       return reply.code(201).send(reportAnswer(result));
     },
   );
@@ -190,15 +209,13 @@ export function adverseEventRoutes(app: ZodApp, ctx: ServiceContext): void {
         throw new CdssError('CDSS_ERR_INVALID_REQUEST', 'The DingTalk message has no report text', {
           issues: [{ path: ['body', 'text', 'content'], message: 'empty after the @mention' }],
         });
-      const result = ae.fileReport({
+      const result = fileReport(request, {
         text: message.text,
         channel: 'dingtalk',
         tenant: request.tenant.id,
         reporter: message.senderStaffId ?? message.senderNick,
         dedupeKey: message.msgId,
       });
-      if (result.created)
-        ctx.metrics.adverseEvents.inc({ origin: 'manual', category: result.event?.category ?? 'unknown' });
       return draftReplyMessage(result.report.draft);
     },
   );
