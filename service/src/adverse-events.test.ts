@@ -5,7 +5,7 @@ import { computeSign, type DingTalkTestServer, openOutbox, startDingTalkTestServ
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { YijianApp } from './app.js';
 import { configFromEnv } from './config.js';
-import { sampleText, testApp } from './fixtures.test-helpers.js';
+import { LogCapture, sampleText, testApp } from './fixtures.test-helpers.js';
 
 /**
  * Adverse events through the service, against the DingTalk-compatible server on loopback (it checks
@@ -260,6 +260,40 @@ describe('DingTalk outgoing-robot callback', () => {
       expect(res.statusCode).toBe(404);
     } finally {
       await plain.close();
+    }
+  });
+});
+
+describe('logs', () => {
+  it('carry no patient name, phone number or report text, even when delivery fails', async () => {
+    const logs = new LogCapture();
+    const logged = await testApp(
+      {
+        logLevel: 'info',
+        dingtalkRobots: [{ name: 'quality', webhook: server.webhook, secret: SECRET }],
+        dingtalkDispatcher: { baseDelayMs: 20, maxDelayMs: 50, pollIntervalMs: 20, maxAttempts: 1 },
+      },
+      { logStream: logs },
+    );
+    try {
+      server.failNext('http-503', 1);
+      const res = await logged.inject({
+        method: 'POST',
+        url: '/v1/adverse-events',
+        headers: json,
+        payload: {
+          text: '2025年10月5日 心内科 5床患者欧阳明远（电话13912345678）夜间坠床，头皮血肿。',
+          reporter: '护士长',
+        },
+      });
+      const key = res.json().jobs[0].key as string;
+      await until(() => logged.yijian.adverseEvents.outbox.job(key)?.status === 'dead');
+      const text = logs.text();
+      expect(text).toContain(key);
+      for (const secret of ['欧阳明远', '13912345678', '坠床', '头皮血肿', '护士长'])
+        expect(text).not.toContain(secret);
+    } finally {
+      await logged.close();
     }
   });
 });
