@@ -184,7 +184,15 @@ describe('OpenAPI at /docs', () => {
     expect(res.statusCode).toBe(200);
     const doc = res.json();
     expect(doc.openapi).toMatch(/^3\./);
-    for (const path of ['/health', '/v1/analyze', '/v1/ner', '/v1/medications/check', '/cds-services/{id}']) {
+    for (const path of [
+      '/health',
+      '/v1/analyze',
+      '/v1/ner',
+      '/v1/medications/check',
+      '/cds-services/{id}',
+      '/v1/adverse-events',
+      '/v1/adverse-events/outbox',
+    ]) {
       expect(Object.keys(doc.paths)).toContain(path);
     }
     expect(doc.components.schemas.PatientRecord).toBeDefined();

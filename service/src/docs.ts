@@ -40,6 +40,10 @@ export async function registerDocs(app: FastifyInstance, serverUrl: string): Pro
         { name: 'analysis', description: 'Records, text, medications, QC' },
         { name: 'knowledge', description: 'Concepts and rules' },
         { name: 'cds-hooks', description: 'HL7 CDS Hooks 2.0' },
+        {
+          name: 'adverse-events',
+          description: 'Manual reports, the DingTalk outbox and its dead letters, the DingTalk callback',
+        },
       ],
     },
     transform: jsonSchemaTransform,
