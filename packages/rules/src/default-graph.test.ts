@@ -107,6 +107,7 @@ describe.skipIf(!hasGraph)('default knowledge graph', () => {
       );
     const annotator = createAnnotator({ taggers: [createLexiconTagger(lexicon)] });
     const dir = join(root, 'corpora/samples');
+    const scoreAlerts = new Map<string, string[]>();
     for (const file of readdirSync(dir).filter((f) => f.endsWith('.expected.json'))) {
       const expected = JSON.parse(readFileSync(join(dir, file), 'utf8')) as {
         recordId: string;
@@ -120,6 +121,13 @@ describe.skipIf(!hasGraph)('default knowledge graph', () => {
         })),
       );
       const alerts = await engine.evaluate(await buildFacts(record, { graph, linker, annotations }));
+      scoreAlerts.set(
+        expected.recordId,
+        alerts
+          .filter((a) => a.category === 'risk-score')
+          .map((a) => `${a.ruleId.replace('score.', '')} ${a.summary.match(/(\d+) 分/)?.[1]}`)
+          .sort(),
+      );
       for (const p of expected.problems) {
         const category = KIND[p.kind];
         if (!category) continue;
@@ -130,5 +138,28 @@ describe.skipIf(!hasGraph)('default knowledge graph', () => {
         if (p.severity) expect(hit!.severity, `${expected.recordId} ${p.kind}`).toBe(p.severity);
       }
     }
+    // Risk scores of the whole-stay review (admission assessment), checked by hand against
+    // qc-standards §4: only the records whose admission data call for action alert.
+    expect(Object.fromEntries(scoreAlerts)).toEqual({
+      'cardiology-01': [],
+      'endocrinology-01': [],
+      'gastroenterology-01': [],
+      'general-surgery-01': [],
+      // Septic shock: RR 32, SpO2 86% on O2, BP 78/42, HR 122, T 39.1, 嗜睡; urea missing.
+      'icu-01': ['curb65 4', 'news2 18', 'qsofa 3'],
+      'nephrology-01': [],
+      // Morse documented in the note (55).
+      'neurology-01': ['morse 55'],
+      // 胎心率 is not the mother's pulse; episiotomy under local infiltration is no VTE surgery item.
+      'obstetrics-01': [],
+      // Cataract under topical anaesthesia: Caprini 2 (age only).
+      'ophthalmology-01': [],
+      // Fall that broke the wrist 25, two diagnoses 15, IV cefazolin before the operation 20.
+      'orthopedics-01': ['morse 60'],
+      // Adult scores are not run on a 5-year-old.
+      'pediatrics-01': [],
+      // RR 22 → 2, SpO2 94% → 1, HR 98 → 1, T 38.6 → 1.
+      'respiratory-01': ['news2 5'],
+    });
   });
 });

@@ -125,6 +125,25 @@ export class ConceptResolver {
   }
 }
 
+/**
+ * The anaesthesia of a procedure: the front page's 麻醉方式 for the same code or name, else the
+ * 麻醉方法 line of a 手术记录 that names the operation.
+ */
+function anesthesiaOf(record: PatientRecord, p: PatientRecord['procedures'][number]): string | undefined {
+  const fp = (record.frontPage?.procedures ?? []).find(
+    (x) =>
+      x.anesthesiaMethod &&
+      ((p.code && x.code === p.code) || (x.name && foldText(x.name) === foldText(p.name))),
+  );
+  if (fp?.anesthesiaMethod) return fp.anesthesiaMethod;
+  for (const d of record.documents) {
+    if (!/手术记录/.test(d.type) || !d.text.includes(p.name)) continue;
+    const m = /麻醉(?:方法|方式)[:：]\s*([^\s\u3000，。；]+)/.exec(d.text);
+    if (m) return m[1];
+  }
+  return undefined;
+}
+
 function intervalOf(order: PatientRecord['medications'][number]): { start: number; end: number } {
   const start = toEpochMs(order.startTime);
   const stop = order.stopTime ? toEpochMs(order.stopTime) : Number.POSITIVE_INFINITY;
@@ -421,6 +440,8 @@ export async function buildFacts(record: PatientRecord, input: BuildFactsInput):
     const doc = record.documents.find((d) => d.id === documentId);
     const docTime = doc ? (doc.eventTime ?? doc.createdTime) : undefined;
     for (const v of annotation.vitals) {
+      // 胎心率142次/分 is the fetus's heart rate, not the patient's pulse.
+      if (/胎(心)?$/.test(text.slice(Math.max(0, v.start - 2), v.start))) continue;
       const provenance: Evidence = {
         kind: 'text',
         ref: documentId,
@@ -580,17 +601,22 @@ export async function buildFacts(record: PatientRecord, input: BuildFactsInput):
     allergies,
     labs,
     vitals,
-    procedures: record.procedures.map((p, i) => ({
-      name: p.name,
-      ...(p.code ? { code: p.code } : {}),
-      ...(p.time ? { time: p.time } : {}),
-      provenance: {
-        kind: 'field',
-        ref: `procedures[${i}]`,
-        text: `手术/操作：${p.name}${p.time ? `（${p.time}）` : ''}`,
-      },
-    })),
+    procedures: record.procedures.map((p, i) => {
+      const anesthesia = anesthesiaOf(record, p);
+      return {
+        name: p.name,
+        ...(p.code ? { code: p.code } : {}),
+        ...(p.time ? { time: p.time } : {}),
+        ...(anesthesia ? { anesthesia } : {}),
+        provenance: {
+          kind: 'field' as const,
+          ref: `procedures[${i}]`,
+          text: `手术/操作：${p.name}${p.time ? `（${p.time}）` : ''}${anesthesia ? `，${anesthesia}` : ''}`,
+        },
+      };
+    }),
     department: record.encounter.department,
+    admissionTime: record.encounter.admissionTime,
     documents: documents.map((d) => ({
       id: d.id,
       type: d.type,

@@ -155,3 +155,170 @@ describe('risk scores', () => {
     expect(a?.summary).toContain('11 分');
   });
 });
+
+describe('risk scores over time and without over-counting', () => {
+  const septic = (over: Partial<PatientRecordInput> = {}) =>
+    rec({
+      encounter: {
+        id: 'e',
+        admissionTime: '2025-06-01 08:00',
+        dischargeTime: '2025-06-10 10:00',
+        department: '呼吸内科',
+      },
+      diagnoses: [{ name: '社区获得性肺炎', type: 'admission' }],
+      vitals: [
+        ...vitals('2025-06-01 09:00', {
+          respiratoryRate: 30,
+          systolicBP: 86,
+          diastolicBP: 50,
+          heartRate: 120,
+          temperature: 39.2,
+          spo2: 92,
+          consciousness: '嗜睡',
+        }),
+        ...vitals('2025-06-09 09:00', {
+          respiratoryRate: 16,
+          systolicBP: 124,
+          diastolicBP: 76,
+          heartRate: 78,
+          temperature: 36.6,
+          spo2: 97,
+          consciousness: '清醒',
+        }),
+      ],
+      ...over,
+    });
+
+  it('whole-stay review (discharged, no `at`): scores at admission from the admission data, with their time', async () => {
+    const facts = await buildFacts(parseRecord(septic()), { graph, linker });
+    expect(facts.evaluation.mode).toBe('stay');
+    const alerts = (await engine.evaluate(facts)).filter((a) => a.category === 'risk-score');
+    const n = alerts.find((a) => a.ruleId === 'score.news2');
+    expect(n?.severity).toBe('critical');
+    expect(n?.summary).toContain('入院评估');
+    expect(n?.detail).toContain('2025-06-01 08:00');
+    // The day-9 observations (normal) are not what the admission assessment used.
+    expect(n?.evidence.every((e) => !e.text.includes('2025-06-09'))).toBe(true);
+    expect(alerts.map((a) => a.ruleId)).toEqual(expect.arrayContaining(['score.qsofa', 'score.curb65']));
+  });
+
+  it('patient view (point mode): bedside scores from the last 24 hours only', async () => {
+    const record = parseRecord(septic());
+    const early = await buildFacts(record, { graph, linker, at: '2025-06-01 12:00' });
+    const ids = (await engine.evaluate(early)).map((a) => a.ruleId);
+    expect(ids).toEqual(expect.arrayContaining(['score.news2', 'score.qsofa']));
+    const late = await buildFacts(record, { graph, linker, at: '2025-06-09 12:00' });
+    const lateIds = (await engine.evaluate(late)).map((a) => a.ruleId);
+    // Day 1's 嗜睡 and BP 86/50 are eight days old: no NEWS2, qSOFA or CURB-65 now.
+    expect(lateIds.filter((id) => /news2|qsofa|curb65/.test(id))).toEqual([]);
+  });
+
+  it('Caprini: an operation under topical or local anaesthesia scores no surgery item', async () => {
+    const cataract = rec({
+      patient: { id: 'p', sex: 'male', birthDate: '1954-06-06', weightKg: 64, heightCm: 166 },
+      encounter: { id: 'e', admissionTime: '2025-12-01 08:30', department: '眼科' },
+      diagnoses: [{ name: '老年性白内障', type: 'admission' }],
+      procedures: [{ name: '白内障超声乳化抽吸术', time: '2025-12-02 09:00' }],
+      frontPage: { procedures: [{ name: '白内障超声乳化抽吸术', anesthesiaMethod: '表面麻醉' }] },
+    } as Partial<PatientRecordInput>);
+    const facts = await buildFacts(parseRecord(cataract), { graph, linker });
+    const s = caprini(facts);
+    expect(s.total).toBe(2); // age 71 only
+    expect(s.items.find((i) => i.points === 0)?.label).toContain('表面麻醉');
+    expect((await engine.evaluate(facts)).some((a) => a.ruleId === 'score.caprini')).toBe(false);
+  });
+
+  it('Caprini in a whole-stay review: admission and again after a major operation, each with its time', async () => {
+    const r = rec({
+      patient: { id: 'p', sex: 'female', birthDate: '1960-03-01', weightKg: 60, heightCm: 160 },
+      encounter: {
+        id: 'e',
+        admissionTime: '2025-06-01 08:00',
+        dischargeTime: '2025-06-12 10:00',
+        department: '普通外科',
+      },
+      diagnoses: [{ name: '结肠癌', type: 'admission' }],
+      procedures: [{ name: '右半结肠切除术', time: '2025-06-05 09:00' }],
+      documents: [
+        {
+          id: 'op',
+          type: '手术记录',
+          createdTime: '2025-06-05 13:00',
+          text: '手术名称：右半结肠切除术　麻醉方法：全身麻醉',
+        },
+      ],
+    });
+    const facts = await buildFacts(parseRecord(r), { graph, linker });
+    expect(facts.procedures[0]?.anesthesia).toBe('全身麻醉');
+    const capr = (await engine.evaluate(facts)).filter((a) => a.ruleId === 'score.caprini');
+    // Admission: age 65 → 2, cancer 2 = 4 (moderate); after surgery + major operation 2 = 6 (high).
+    expect(capr.map((a) => a.summary.match(/(\d+) 分/)?.[1])).toEqual(['6', '4']);
+    expect(capr.find((a) => a.summary.includes('6 分'))?.summary).toContain('术后评估');
+    expect(capr.find((a) => a.summary.includes('4 分'))?.summary).toContain('入院评估');
+  });
+
+  it('adult scores are not run on children', async () => {
+    const child = rec({
+      patient: { id: 'p', sex: 'male', birthDate: '2020-03-01', weightKg: 18, heightCm: 110 },
+      encounter: { id: 'e', admissionTime: '2025-06-01 08:00', department: '儿科' },
+      diagnoses: [{ name: '支气管肺炎', type: 'admission' }],
+      vitals: vitals('2025-06-01 09:00', { respiratoryRate: 28, systolicBP: 98, heartRate: 120 }),
+    });
+    const alerts = await engine.evaluate(await buildFacts(parseRecord(child), { graph, linker }));
+    expect(alerts.filter((a) => a.category === 'risk-score')).toEqual([]);
+  });
+
+  it('Morse counts medical diagnoses (not Z codes) and gait as written; a negated finding is not scored', async () => {
+    const r = parseRecord(
+      rec({
+        diagnoses: [
+          { name: '社区获得性肺炎', code: 'J15.902', type: 'admission' },
+          { name: '青霉素过敏史', code: 'Z88.000', type: 'secondary' },
+        ],
+        documents: [
+          {
+            id: 'd1',
+            type: '首次病程记录',
+            createdTime: '2025-06-01 10:00',
+            text: '患者全身乏力，头晕。BNP轻度升高，LVEF正常，暂不诊断心力衰竭。',
+          },
+        ],
+      }),
+    );
+    const facts = await buildFacts(r, { graph, linker });
+    const m = morse(facts);
+    expect(m.items.map((i) => i.label)).toEqual([]);
+    expect(padua(facts).items.some((i) => i.label.includes('心力衰竭'))).toBe(false);
+  });
+
+  it('a fetal heart rate in the text is not the patient pulse', async () => {
+    const r = parseRecord(
+      rec({
+        patient: { id: 'p', sex: 'female', birthDate: '1996-01-01', weightKg: 68, heightCm: 162 },
+        encounter: { id: 'e', admissionTime: '2025-07-08 06:40', department: '产科' },
+        documents: [
+          {
+            id: 'd1',
+            type: '入院记录',
+            createdTime: '2025-07-08 08:00',
+            text: '体格检查：P 80次/分。产科检查：宫高33cm，胎心率142次/分。',
+          },
+        ],
+      }),
+    );
+    const annotations = [
+      {
+        documentId: 'd1',
+        annotation: await (await import('@yijian/ner'))
+          .createAnnotator({ taggers: [] })
+          .annotate(r.documents[0]!.text),
+      },
+    ];
+    // The text tagger reads 心率142次/分 inside 胎心率142次/分 as a vital sign …
+    expect(annotations[0]!.annotation.vitals.some((v) => v.value === 142)).toBe(true);
+    const facts = await buildFacts(r, { graph, linker, annotations });
+    // … and the facts keep the mother's pulse only.
+    expect(facts.vitals.some((v) => v.numeric === 142)).toBe(false);
+    expect(facts.vitals.some((v) => v.numeric === 80)).toBe(true);
+  });
+});

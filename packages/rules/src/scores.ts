@@ -34,7 +34,7 @@ export interface ScoreResult {
 // ---------------------------------------------------------------------------------------------
 
 const BOUNDARY = /[。；;！!？?\n]/;
-const NEGATED = /(否认|无|未见|未发现|未|不伴|没有|排除)/;
+const NEGATED = /(否认|无|未见|未发现|未|不伴|没有|排除|除外|不诊断|不考虑|不支持)/;
 const UNCERTAIN = /(鉴别|待排|可能|考虑|疑似|不除外|？|\?|预防|风险|评估|警惕|注意)/;
 const FAMILY = /(父|母|兄|弟|姐|妹|家族|子女|祖父|祖母|外公|外婆)/;
 const HEADERS =
@@ -78,13 +78,26 @@ function textEvidence(d: PatientFacts['documents'][number], start: number, end: 
  * diagnoses and text mentions), then the raw text of documents that have no mentions, with a
  * clause-level guard (否认A、B、C, 鉴别诊断, 预防…, family). `statuses` defaults to present.
  */
+/**
+ * A text mention the assertion step called present or historical, re-read with the clause guard
+ * (暂不诊断心力衰竭, a symptom listed under 鉴别诊断): score items need the finding itself.
+ */
+function guardedOut(facts: PatientFacts, c: PatientFacts['conditions'][number]): boolean {
+  if (c.source !== 'text' || !c.provenance.documentId || !c.provenance.span) return false;
+  if (c.status !== 'present' && c.status !== 'historical') return false;
+  const d = facts.documents.find((x) => x.id === c.provenance.documentId);
+  if (!d) return false;
+  const st = textStatus(d.text, c.provenance.span.start, c.provenance.span.end);
+  return st === 'negated' || st === 'uncertain';
+}
+
 export function findFact(
   facts: PatientFacts,
   pattern: RegExp,
   statuses: readonly string[] = ['present'],
 ): Evidence | undefined {
   for (const c of facts.conditions) {
-    if (!statuses.includes(c.status)) continue;
+    if (!statuses.includes(c.status) || guardedOut(facts, c)) continue;
     if (pattern.test(c.name) || pattern.test(c.conceptName)) return c.provenance;
   }
   return searchText(facts, pattern, statuses, (d) => !d.annotated);
@@ -98,7 +111,7 @@ export function findState(
 ): Evidence | undefined {
   for (const c of facts.conditions) {
     // States are read as written (卧床, 石膏…), not through the concept a mention was linked to.
-    if (statuses.includes(c.status) && pattern.test(c.name)) return c.provenance;
+    if (statuses.includes(c.status) && pattern.test(c.name) && !guardedOut(facts, c)) return c.provenance;
   }
   return searchText(facts, pattern, statuses, () => true);
 }
@@ -186,6 +199,26 @@ const NON_SURGICAL = /通气|输血|注射|监测|透析|吸氧|造影|检查|�
 const MINOR_SURGERY =
   /活检|换药|清创|缝合|拔除|内镜|胃镜|肠镜|超声乳化|白内障|会阴|宫腔镜|膀胱镜|皮肤|浅表|体表|止血术|切开引流/;
 const BED_REST = /卧床|不能下地|下肢制动|卧床制动/;
+/**
+ * Topical or local infiltration anaesthesia: the patient stays awake and walking (cataract surgery,
+ * episiotomy repair, skin procedures), so the operation scores no VTE surgery item.
+ */
+const LOCAL_ANAESTHESIA = /表面麻醉|表麻|局部浸润|局部麻醉|局麻/;
+/** A peripheral nerve block (臂丛): no general or neuraxial anaesthesia; scored as minor surgery at most. */
+const NERVE_BLOCK = /神经阻滞|神经丛阻滞|臂丛/;
+
+type Procedure = PatientFacts['procedures'][number];
+/** Operations that count for VTE scores: not a non-surgical procedure, not under local anaesthesia. */
+function vteOperations(facts: PatientFacts): Procedure[] {
+  return facts.procedures.filter(
+    (p) => !NON_SURGICAL.test(p.name) && !(p.anesthesia && LOCAL_ANAESTHESIA.test(p.anesthesia)),
+  );
+}
+function localOnlyOperations(facts: PatientFacts): Procedure[] {
+  return facts.procedures.filter(
+    (p) => !NON_SURGICAL.test(p.name) && p.anesthesia !== undefined && LOCAL_ANAESTHESIA.test(p.anesthesia),
+  );
+}
 
 // ---------------------------------------------------------------------------------------------
 // The scores
@@ -207,15 +240,25 @@ export function caprini(facts: PatientFacts): ScoreResult {
   const arthroplasty = findProcedure(facts, /置换术|关节成形/);
   if (arthroplasty) add(items, '择期关节置换术', 5, arthroplasty);
   else {
-    const operations = facts.procedures.filter((p) => !NON_SURGICAL.test(p.name));
-    const scope = operations.find((p) => /关节镜/.test(p.name));
-    const lap = operations.find((p) => /腹腔镜|胸腔镜/.test(p.name));
-    const major = operations.find((p) => !MINOR_SURGERY.test(p.name));
-    const minor = operations.find((p) => MINOR_SURGERY.test(p.name));
+    const operations = vteOperations(facts);
+    const blocked = (p: Procedure) => p.anesthesia !== undefined && NERVE_BLOCK.test(p.anesthesia);
+    const scope = operations.find((p) => /关节镜/.test(p.name) && !blocked(p));
+    const lap = operations.find((p) => /腹腔镜|胸腔镜/.test(p.name) && !blocked(p));
+    const major = operations.find((p) => !MINOR_SURGERY.test(p.name) && !blocked(p));
+    const minor = operations.find((p) => MINOR_SURGERY.test(p.name) || blocked(p));
     if (scope) add(items, '关节镜手术', 2, scope.provenance);
     else if (lap) add(items, '腹腔镜/胸腔镜手术（按 >45 分钟计）', 2, lap.provenance);
     else if (major) add(items, '大手术（按 >45 分钟计）', 2, major.provenance);
-    else if (minor) add(items, '小手术', 1, minor.provenance);
+    else if (minor)
+      add(
+        items,
+        blocked(minor) ? `小手术（${minor.anesthesia}，非全身麻醉）` : '小手术',
+        1,
+        minor.provenance,
+      );
+    const local = localOnlyOperations(facts)[0];
+    if (!scope && !lap && !major && !minor && local)
+      add(items, `手术在${local.anesthesia}下完成，不计手术分`, 0, local.provenance);
   }
   if (facts.bmi !== undefined && facts.bmi > 25)
     add(
@@ -308,7 +351,7 @@ export function padua(facts: PatientFacts): ScoreResult {
     items,
     '近期（≤1 个月）创伤或手术',
     2,
-    facts.procedures.find((p) => !NON_SURGICAL.test(p.name))?.provenance ?? findFact(facts, /外伤|创伤|骨折/),
+    vteOperations(facts)[0]?.provenance ?? findFact(facts, /外伤|创伤|骨折/),
   );
   if (facts.age === undefined) missing.push('年龄');
   else if (facts.age >= 70) add(items, `年龄 ${facts.age} 岁（≥70）`, 1, ageEvidence(facts));
@@ -355,8 +398,14 @@ export function morse(facts: PatientFacts): ScoreResult {
   const missing: string[] = [];
   add(items, '跌倒史', 25, findState(facts, /跌倒|摔倒|跌伤|滑倒/, ['present', 'historical']));
   const dx = new Map<string, Evidence>();
+  // Medical diagnoses only: Z codes (青霉素过敏史, 支架植入后状态, 单一活产) are not diseases.
   for (const c of facts.conditions)
-    if (c.status === 'present' && c.source !== 'text' && !dx.has(c.conceptId ?? c.name))
+    if (
+      c.status === 'present' &&
+      c.source !== 'text' &&
+      !/^Z/i.test(c.code ?? '') &&
+      !dx.has(c.conceptId ?? c.name)
+    )
       dx.set(c.conceptId ?? c.name, c.provenance);
   if (dx.size > 1) add(items, `多个医疗诊断（${dx.size} 个）`, 15, [...dx.values()].slice(0, 3));
   const furniture = findState(facts, /扶(家具|墙)/);
@@ -365,8 +414,9 @@ export function morse(facts: PatientFacts): ScoreResult {
   else if (aid) add(items, '使用拐杖/助行器', 15, aid);
   const iv = facts.medications.find((m) => m.routeKind === 'iv');
   if (iv) add(items, '静脉输液/留置针', 20, iv.provenance);
-  const impaired = findState(facts, /偏瘫|跛行|步态异常|行走困难|步态障碍|肢体无力/);
-  const weak = findState(facts, /步态不稳|乏力|虚弱|头晕/);
+  // Gait is scored from what is written about walking, not from fatigue or dizziness in general.
+  const impaired = findState(facts, /偏瘫|跛行|步态异常|行走困难|步态障碍|肢体无力|下肢无力/);
+  const weak = findState(facts, /步态不稳|行走不稳|步履蹒跚|走路不稳|行走乏力|行走缓慢/);
   if (impaired) add(items, '步态受损', 20, impaired);
   else if (weak) add(items, '步态虚弱', 10, weak);
   add(
@@ -435,8 +485,9 @@ export function braden(facts: PatientFacts): ScoreResult {
   ]);
   const alb = latestLab(facts, 'albumin');
   const nutrition = scoreItem('营养', 3, [
-    [1, /恶病质|禁食水|禁食/, '非常差'],
-    [2, /鼻饲|低蛋白血症|营养不良|进食差/, '可能不足'],
+    [1, /恶病质|长期禁食/, '非常差'],
+    // Short NPO with IV fluids (消化道出血, 术前) is "probably inadequate", not "very poor" (> 5 days).
+    [2, /鼻饲|低蛋白血症|营养不良|进食差|禁食/, '可能不足'],
   ]);
   if (alb && alb.numeric! < 30 && nutrition > 2) {
     items.push({
@@ -674,12 +725,20 @@ export interface ScriptHandler {
   evaluate(ctx: ScriptContext): Hit[] | Promise<Hit[]>;
 }
 
-function scoreHit(r: ScoreResult, facts: PatientFacts): Hit {
+/** When a score was assessed (whole-stay review): admission, or after an operation. */
+export interface Assessment {
+  /** Chinese label, e.g. 入院评估（2025-06-01 08:30 起 24 小时）. */
+  label: string;
+  key: string;
+  facts: PatientFacts;
+}
+
+function scoreHit(r: ScoreResult, facts: PatientFacts, when?: Assessment): Hit {
   const itemLines = r.items.map(
     (i) => `| ${i.label} | ${i.points} | ${i.evidence.map((e) => e.text).join('；')} |`,
   );
   const detail = [
-    `**${r.name}：${r.total} 分（${r.band}）**`,
+    `**${r.name}：${r.total} 分（${r.band}）**${when ? `，${when.label}` : ''}`,
     '',
     '| 项目 | 分值 | 依据 |',
     '|---|---|---|',
@@ -694,8 +753,8 @@ function scoreHit(r: ScoreResult, facts: PatientFacts): Hit {
     severity: r.severity,
     vars: { score: r.total, band: r.band, action: r.action, name: r.name },
     evidence: r.items.flatMap((i) => i.evidence),
-    key: [r.score, r.band, facts.encounterId],
-    summary: `${r.name} ${r.total} 分（${r.band}）：${r.action}`,
+    key: [r.score, r.band, facts.encounterId, ...(when ? [when.key] : [])],
+    summary: `${r.name} ${r.total} 分（${r.band}${when ? `，${when.label.replace(/（.*$/, '')}` : ''}）：${r.action}`,
     detail,
     suggestions: [
       { label: r.action.split('；')[0]!.slice(0, 60), actions: [{ type: 'create', description: r.action }] },
@@ -703,21 +762,133 @@ function scoreHit(r: ScoreResult, facts: PatientFacts): Hit {
   };
 }
 
-const noParams = z.strictObject({});
+const HOUR_MS = 3_600_000;
+
+/**
+ * The facts as they stood in a window of the stay, for a score assessed then: orders active in the
+ * window, dated documents written by its end (with their text mentions), coded diagnoses first
+ * documented by then, procedures done by then, and for vitals and labs the first value of each kind
+ * in the window (the observations the assessment was made on).
+ */
+export function factsInWindow(
+  facts: PatientFacts,
+  from: number,
+  until: number,
+  at: string,
+  pick: 'first' | 'last' = 'first',
+): PatientFacts {
+  const timeOf = (t: string | undefined) => (t ? toEpochMs(t) : Number.NaN);
+  const inWindow = (t: string | undefined) => {
+    const ms = timeOf(t);
+    return ms >= from && ms <= until;
+  };
+  const firstPerKind = <T extends { time?: string }>(list: T[], kind: (x: T) => string): T[] => {
+    const seen = new Set<string>();
+    return list
+      .filter((x) => inWindow(x.time))
+      .sort((a, b) => (pick === 'first' ? 1 : -1) * (timeOf(a.time) - timeOf(b.time)))
+      .filter((x) => {
+        const k = kind(x);
+        if (seen.has(k)) return false;
+        seen.add(k);
+        return true;
+      })
+      .sort((a, b) => timeOf(a.time) - timeOf(b.time));
+  };
+  const documents = facts.documents.filter((d) => inWindow(d.time));
+  const docIds = new Set(documents.map((d) => d.id));
+  return {
+    ...facts,
+    evaluation: { mode: 'point', at },
+    medications: facts.medications.filter((m) => m.interval.start <= until && m.interval.end > from),
+    conditions: facts.conditions.filter((c) =>
+      c.source === 'text'
+        ? c.provenance.documentId !== undefined && docIds.has(c.provenance.documentId)
+        : // A coded diagnosis first documented in the notes after the window was not known then.
+          !c.period || c.period.start + 24 * HOUR_MS <= until,
+    ),
+    labs: firstPerKind(facts.labs, (l) => l.key ?? l.item),
+    vitals: firstPerKind(facts.vitals, (v) => v.kind),
+    procedures: facts.procedures.filter((p) => timeOf(p.time) <= until),
+    documents,
+  };
+}
+
+/**
+ * Whole-stay review: the admission assessment (first 24 hours: 入院 24 小时内完成风险评估), and for
+ * VTE scores of surgical patients one more after each operation (术后 24 小时内再评估).
+ */
+export function stayAssessments(facts: PatientFacts, afterOperations: boolean): Assessment[] {
+  if (!facts.admissionTime) return [];
+  const admission = toEpochMs(facts.admissionTime);
+  if (Number.isNaN(admission)) return [];
+  const end = admission + 24 * HOUR_MS;
+  const out: Assessment[] = [
+    {
+      label: `入院评估（${facts.admissionTime} 起 24 小时内的记录）`,
+      key: 'admission',
+      facts: factsInWindow(facts, admission, end, facts.admissionTime),
+    },
+  ];
+  if (afterOperations)
+    for (const p of vteOperations(facts)) {
+      const t = p.time ? toEpochMs(p.time) : Number.NaN;
+      if (Number.isNaN(t)) continue;
+      const until = t + 24 * HOUR_MS;
+      out.push({
+        label: `术后评估（${p.name}，${p.time}）`,
+        key: `post-op:${p.time}`,
+        facts: factsInWindow(facts, admission, until, p.time!),
+      });
+    }
+  return out;
+}
+
+const scoreParams = z.strictObject({
+  /** The score is validated for patients at least this old (years); unknown age: it runs. */
+  minAge: z.number().min(0).default(18),
+});
+
+/**
+ * Patient view of a bedside score (NEWS2, qSOFA, CURB-65): the observations of the last 24 hours
+ * before the evaluation time, the latest of each kind; an older 嗜睡 or BP 78/42 is not the patient now.
+ */
+export function recentFacts(facts: PatientFacts): PatientFacts {
+  const at = facts.evaluation.at ? toEpochMs(facts.evaluation.at) : Number.NaN;
+  if (Number.isNaN(at)) return facts;
+  return factsInWindow(facts, at - 24 * HOUR_MS, at, facts.evaluation.at!, 'last');
+}
 
 function scoreHandler(
   name: string,
   fn: (f: PatientFacts) => ScoreResult | undefined,
   skipWhen?: (f: PatientFacts) => boolean,
+  afterOperations = false,
+  bedside = false,
 ): ScriptHandler {
   return {
     name,
-    params: noParams,
-    evaluate: ({ facts }) => {
-      // Scores advise what to do now: they run on point-in-time facts, not on a whole-stay review.
-      if (facts.evaluation.mode === 'stay' || skipWhen?.(facts)) return [];
-      const r = fn(facts);
-      return r?.alert ? [scoreHit(r, facts)] : [];
+    params: scoreParams,
+    evaluate: ({ facts, params }) => {
+      const { minAge } = scoreParams.parse(params ?? {});
+      if (facts.age !== undefined && facts.age < minAge) return [];
+      if (facts.evaluation.mode === 'point') {
+        // Patient view: the score now, from the facts at the evaluation time.
+        if (skipWhen?.(facts)) return [];
+        const r = fn(bedside ? recentFacts(facts) : facts);
+        return r?.alert ? [scoreHit(r, facts)] : [];
+      }
+      // Whole-stay review: each assessment with its time; a repeat with the same total is not new.
+      const hits: Hit[] = [];
+      let last: number | undefined;
+      for (const a of stayAssessments(facts, afterOperations)) {
+        if (skipWhen?.(a.facts)) continue;
+        const r = fn(a.facts);
+        if (!r || r.total === last) continue;
+        last = r.total;
+        if (r.alert) hits.push(scoreHit(r, facts, a));
+      }
+      return hits;
     },
   };
 }
@@ -734,11 +905,11 @@ const isAdHoc = (f: PatientFacts) => f.encounterId === 'ad-hoc';
 
 /** Built-in handlers: the seven risk scores. VTE scores stay silent when an anticoagulant is already ordered. */
 export const BUILTIN_SCRIPTS: ScriptHandler[] = [
-  scoreHandler('caprini', caprini, (f) => isAdHoc(f) || !isSurgical(f) || onAnticoagulant(f)),
+  scoreHandler('caprini', caprini, (f) => isAdHoc(f) || !isSurgical(f) || onAnticoagulant(f), true),
   scoreHandler('padua', padua, (f) => isAdHoc(f) || isSurgical(f) || onAnticoagulant(f)),
   scoreHandler('morse', morse, isAdHoc),
   scoreHandler('braden', braden, isAdHoc),
-  scoreHandler('qsofa', qsofa, isAdHoc),
-  scoreHandler('news2', news2, isAdHoc),
-  scoreHandler('curb65', curb65, isAdHoc),
+  scoreHandler('qsofa', qsofa, isAdHoc, false, true),
+  scoreHandler('news2', news2, isAdHoc, false, true),
+  scoreHandler('curb65', curb65, isAdHoc, false, true),
 ];

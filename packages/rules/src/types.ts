@@ -196,7 +196,16 @@ export interface PatientFacts {
   /** All lab results, oldest first. */
   labs: LabFact[];
   vitals: VitalFact[];
-  procedures: { name: string; code?: string; time?: string; provenance: Evidence }[];
+  /** Admission time of the encounter (whole-stay review: risk scores are assessed from it). */
+  admissionTime?: string;
+  procedures: {
+    name: string;
+    code?: string;
+    time?: string;
+    /** 麻醉方式 (front page or 手术记录), e.g. 全身麻醉, 表面麻醉, 神经阻滞麻醉. */
+    anesthesia?: string;
+    provenance: Evidence;
+  }[];
   department?: string;
   /** Free text of the documents (for score items read from text), by document id. */
   documents: {
