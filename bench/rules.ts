@@ -119,17 +119,24 @@ for (let i = 0; i < 200; i++) {
 }
 for (let i = 0; i < 500; i++) await engine.evaluate(facts);
 const times: number[] = [];
+// CPU time of the process per run (getrusage): the engine's cost without the time spent waiting for
+// a CPU, which on a shared machine dominates the wall-clock tail.
+const cpuTimes: number[] = [];
 let alerts = await engine.evaluate(facts);
 const cpu0 = process.cpuUsage();
 for (let i = 0; i < iterations; i++) {
+  const c = process.cpuUsage();
   const s = performance.now();
   alerts = await engine.evaluate(facts);
   times.push(performance.now() - s);
+  const d = process.cpuUsage(c);
+  cpuTimes.push((d.user + d.system) / 1000);
 }
 const cpu = process.cpuUsage(cpu0);
 // CPU time of the process per evaluation: what one evaluation costs when the machine is shared.
 const cpuMsPerEval = (cpu.user + cpu.system) / 1000 / iterations;
 times.sort((a, b) => a - b);
+cpuTimes.sort((a, b) => a - b);
 factTimes.sort((a, b) => a - b);
 const latency = {
   activeDrugs: facts.medications.length,
@@ -143,6 +150,8 @@ const latency = {
     p99: percentile(times, 99),
     max: times.at(-1)!,
     cpuMean: cpuMsPerEval,
+    cpuP50: percentile(cpuTimes, 50),
+    cpuP99: percentile(cpuTimes, 99),
   },
   buildFactsMs: { p50: percentile(factTimes, 50), p99: percentile(factTimes, 99) },
   setupMs,
@@ -223,6 +232,9 @@ else {
   );
   console.log(
     `evaluate: p50 ${l.evaluateMs.p50.toFixed(3)} ms, p99 ${l.evaluateMs.p99.toFixed(3)} ms, max ${l.evaluateMs.max.toFixed(3)} ms wall over ${iterations} runs; CPU ${l.evaluateMs.cpuMean.toFixed(3)} ms per evaluation (target p99 < 2 ms)`,
+  );
+  console.log(
+    `evaluate CPU time per run: p50 ${l.evaluateMs.cpuP50.toFixed(3)} ms, p99 ${l.evaluateMs.cpuP99.toFixed(3)} ms`,
   );
   console.log(
     `buildFacts: p50 ${l.buildFactsMs.p50.toFixed(3)} ms, p99 ${l.buildFactsMs.p99.toFixed(3)} ms; graph load + engine setup ${l.setupMs.toFixed(0)} ms`,
