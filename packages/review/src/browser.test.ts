@@ -136,7 +136,7 @@ describe.skipIf(!hasChromium)('review page in chromium', () => {
   });
 
   it('dismisses a finding only with a reason, and the dismissal survives a reload', async () => {
-    const card = page.locator('.finding:has-text("跌倒")');
+    const card = page.locator('.finding:has-text("ae.fall")');
     await card.locator('button[data-action="dismiss"]').click();
     await page.waitForSelector('#note-dialog[open]');
     await page.click('#note-submit');
@@ -145,11 +145,11 @@ describe.skipIf(!hasChromium)('review page in chromium', () => {
     await page.screenshot({ path: join(ARTIFACTS, 'dismiss-dialog.png') });
     await page.fill('#action-note', '护理记录中为“预防跌倒”宣教，未发生跌倒');
     await page.click('#note-submit');
-    await page.waitForSelector('.finding:has-text("跌倒") [data-status="dismissed"]');
+    await page.waitForSelector('.finding:has-text("ae.fall") [data-status="dismissed"]');
 
     await page.reload();
-    await page.waitForSelector('.finding:has-text("跌倒")');
-    const after = page.locator('.finding:has-text("跌倒")');
+    await page.waitForSelector('.finding:has-text("ae.fall")');
+    const after = page.locator('.finding:has-text("ae.fall")');
     expect(await after.locator('[data-status]').getAttribute('data-status')).toBe('dismissed');
     expect(await after.locator('.status-note').textContent()).toContain('未发生跌倒');
     expect(await page.locator('#record-audit').textContent()).toContain('周质控');
