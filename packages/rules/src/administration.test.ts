@@ -123,6 +123,13 @@ describe.skipIf(!hasGraph)('graph fields and routes on the default graph', () =>
     expect(ear).toEqual([]);
   });
 
+  it('systemic dose limits do not apply to a skin preparation', async () => {
+    const gel = await ofCategory({ drugs: ['双氯芬酸二乙胺凝胶 1000mg 外用 tid'] }, 'dose');
+    expect(gel).toEqual([]);
+    const oral = await ofCategory({ drugs: ['双氯芬酸 1000mg po tid'] }, 'dose');
+    expect(oral.map((a) => a.severity)).toEqual(['critical']);
+  });
+
   it('keeps direct allergy conflicts for local preparations', async () => {
     const alerts = await ofCategory(
       { drugs: ['左氧氟沙星滴眼液 滴眼 qid'], allergies: ['左氧氟沙星'] },
