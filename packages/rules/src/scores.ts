@@ -854,9 +854,28 @@ const scoreParams = z.strictObject({
  * before the evaluation time, the latest of each kind; an older 嗜睡 or BP 78/42 is not the patient now.
  */
 export function recentFacts(facts: PatientFacts): PatientFacts {
-  const at = facts.evaluation.at ? toEpochMs(facts.evaluation.at) : Number.NaN;
-  if (Number.isNaN(at)) return facts;
-  return factsInWindow(facts, at - 24 * HOUR_MS, at, facts.evaluation.at!, 'last');
+  let hit = recentCache.get(facts);
+  if (!hit) {
+    const at = facts.evaluation.at ? toEpochMs(facts.evaluation.at) : Number.NaN;
+    hit = Number.isNaN(at)
+      ? facts
+      : factsInWindow(facts, at - 24 * HOUR_MS, at, facts.evaluation.at!, 'last');
+    recentCache.set(facts, hit);
+  }
+  return hit;
+}
+/** Windows are computed once per facts object (three bedside scores share one). */
+const recentCache = new WeakMap<PatientFacts, PatientFacts>();
+const stayCache = new WeakMap<PatientFacts, Assessment[][]>();
+function cachedStayAssessments(facts: PatientFacts, afterOperations: boolean): Assessment[] {
+  let entry = stayCache.get(facts);
+  if (!entry) {
+    entry = [];
+    stayCache.set(facts, entry);
+  }
+  const k = afterOperations ? 1 : 0;
+  entry[k] ??= stayAssessments(facts, afterOperations);
+  return entry[k]!;
 }
 
 function scoreHandler(
@@ -881,7 +900,7 @@ function scoreHandler(
       // Whole-stay review: each assessment with its time; a repeat with the same total is not new.
       const hits: Hit[] = [];
       let last: number | undefined;
-      for (const a of stayAssessments(facts, afterOperations)) {
+      for (const a of cachedStayAssessments(facts, afterOperations)) {
         if (skipWhen?.(a.facts)) continue;
         const r = fn(a.facts);
         if (!r || r.total === last) continue;
