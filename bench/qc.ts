@@ -19,13 +19,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { type PatientRecord, parseRecord } from '../packages/emr/dist/index.js';
-import { type ConceptKind, createLinker, loadDefaultGraph } from '../packages/knowledge-graph/dist/index.js';
-import {
-  type Annotation,
-  createAnnotator,
-  createLexiconTagger,
-  type MentionType,
-} from '../packages/ner/dist/index.js';
+import { createLinker, loadDefaultGraph, taggerLexicon } from '../packages/knowledge-graph/dist/index.js';
+import { type Annotation, createAnnotator, createLexiconTagger } from '../packages/ner/dist/index.js';
 import { createLineEvaluator } from '../packages/qc/dist/batch/evaluate-line.js';
 import {
   createGraphResolver,
@@ -134,28 +129,10 @@ const passes: number[] = [];
 }
 
 // --- 3. whole record with NER, ~10k characters ---------------------------------------------------------------
-const KIND: Partial<Record<ConceptKind, MentionType>> = {
-  Disease: 'disease',
-  Symptom: 'symptom',
-  Drug: 'drug',
-  DrugClass: 'drug',
-  Procedure: 'operation',
-  LabTest: 'lab',
-  Exam: 'imaging',
-  Anatomy: 'anatomy',
-};
 const graph = loadDefaultGraph();
 const resolver = createGraphResolver(graph, createLinker(graph));
 const annotator = createAnnotator({
-  taggers: [
-    createLexiconTagger(
-      graph
-        .lexicon()
-        .flatMap((e) =>
-          KIND[e.kind] ? [{ term: e.term, type: KIND[e.kind]!, conceptId: e.conceptId }] : [],
-        ),
-    ),
-  ],
+  taggers: [createLexiconTagger(taggerLexicon(graph))],
 });
 // Progress-note sentences combined per day so notes read like real, non-copied notes.
 const SENTENCES = [

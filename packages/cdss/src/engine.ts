@@ -6,10 +6,12 @@ import {
   type ConceptKind,
   createLinker,
   type GraphStore,
+  KIND_OF_MENTION_TYPE,
   type Linker,
   type LinkResult,
   loadDefaultGraph,
   MemoryGraph,
+  taggerLexicon,
 } from '@yijian/knowledge-graph';
 import {
   type Annotation,
@@ -18,7 +20,6 @@ import {
   createOnnxTagger,
   defaultModelDir,
   type Mention,
-  type MentionType,
   type Tagger,
 } from '@yijian/ner';
 import {
@@ -41,27 +42,6 @@ import {
 } from '@yijian/rules';
 import { type EngineOptions, resolveEngineOptions } from './config.js';
 import { VERSION } from './version.js';
-
-/** Concept kinds as NER mention types; departments are not tagged. */
-const KIND_TO_MENTION: Partial<Record<ConceptKind, MentionType>> = {
-  Disease: 'disease',
-  Symptom: 'symptom',
-  Drug: 'drug',
-  DrugClass: 'drug',
-  Procedure: 'operation',
-  LabTest: 'lab',
-  Exam: 'imaging',
-  Anatomy: 'anatomy',
-};
-const MENTION_TO_KIND: Record<MentionType, ConceptKind> = {
-  disease: 'Disease',
-  symptom: 'Symptom',
-  drug: 'Drug',
-  operation: 'Procedure',
-  lab: 'LabTest',
-  imaging: 'Exam',
-  anatomy: 'Anatomy',
-};
 
 export interface LinkedConcept {
   id: string;
@@ -115,11 +95,7 @@ export function toRecord(input: unknown): PatientRecord {
 }
 
 async function createTaggers(graph: MemoryGraph, nerModel: string): Promise<Tagger[]> {
-  const entries = graph.lexicon().flatMap((e) => {
-    const type = KIND_TO_MENTION[e.kind];
-    return type ? [{ term: e.term, type, conceptId: e.conceptId }] : [];
-  });
-  const taggers: Tagger[] = [createLexiconTagger(entries)];
+  const taggers: Tagger[] = [createLexiconTagger(taggerLexicon(graph))];
   if (nerModel === 'none') return taggers;
   const dir = nerModel === 'auto' ? defaultModelDir() : nerModel;
   if (existsSync(join(dir, 'model.onnx'))) taggers.push(await createOnnxTagger({ modelDir: dir }));
@@ -150,7 +126,7 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
   const qcResolver = createGraphResolver(graph, linker);
 
   function linkMention(m: Mention): LinkedConcept | null {
-    const result = linker.link(m.text, { kind: MENTION_TO_KIND[m.type] });
+    const result = linker.link(m.text, { kind: KIND_OF_MENTION_TYPE[m.type] });
     const best =
       (m.conceptId && result.candidates.find((c) => c.conceptId === m.conceptId)) || result.candidates[0];
     if (!best || !result.linked) return null;

@@ -23,6 +23,12 @@ export {
   SNAPSHOT_FORMAT,
   type Snapshot,
 } from './memory-graph.js';
+export {
+  KIND_OF_MENTION_TYPE,
+  MENTION_TYPE_OF_KIND,
+  type TaggedMentionType,
+  taggerLexicon,
+} from './mention-types.js';
 export { CYPHER, type Statement, type StatementName } from './neo4j/cypher.js';
 export { conceptToRow, Neo4jGraph, type Neo4jOptions, neo4jOptionsSchema } from './neo4j/neo4j-graph.js';
 export { editDistance, normaliseTerm, termVariants, toSimplified } from './normalise.js';

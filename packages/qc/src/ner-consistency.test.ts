@@ -1,8 +1,8 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseRecord } from '@yijian/emr';
-import { type ConceptKind, createLinker, loadDefaultGraph } from '@yijian/knowledge-graph';
-import { type Annotation, createAnnotator, createLexiconTagger, type MentionType } from '@yijian/ner';
+import { createLinker, loadDefaultGraph, taggerLexicon } from '@yijian/knowledge-graph';
+import { type Annotation, createAnnotator, createLexiconTagger } from '@yijian/ner';
 import { buildFacts } from '@yijian/rules';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadDemoCodeTable } from './code-table.js';
@@ -12,31 +12,13 @@ import { createGraphResolver } from './resolver.js';
 
 // Whole-record QC with the real NER (lexicon tagger over the default graph, clinical context) and the graph
 // resolver: the consistency checks must keep their answers when assertion comes from @yijian/ner.
-const KIND: Partial<Record<ConceptKind, MentionType>> = {
-  Disease: 'disease',
-  Symptom: 'symptom',
-  Drug: 'drug',
-  DrugClass: 'drug',
-  Procedure: 'operation',
-  LabTest: 'lab',
-  Exam: 'imaging',
-  Anatomy: 'anatomy',
-};
 
 const graph = loadDefaultGraph();
 const linker = createLinker(graph);
 const generated = generateQcFixtures({ frontPages: 0, records: 8 }).records;
 const resolver = createGraphResolver(graph, linker);
 const annotator = createAnnotator({
-  taggers: [
-    createLexiconTagger(
-      graph
-        .lexicon()
-        .flatMap((e) =>
-          KIND[e.kind] ? [{ term: e.term, type: KIND[e.kind]!, conceptId: e.conceptId }] : [],
-        ),
-    ),
-  ],
+  taggers: [createLexiconTagger(taggerLexicon(graph))],
 });
 
 async function annotate(record: { documents: { id: string; text: string }[] }) {

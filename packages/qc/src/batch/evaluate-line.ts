@@ -55,29 +55,8 @@ export async function createLineEvaluator(options: BatchWorkerOptions): Promise<
     const ner = await import('@yijian/ner');
     const { createGraphResolver } = await import('../resolver.js');
     const graph = kg.loadDefaultGraph();
-    const kinds: Record<
-      string,
-      'disease' | 'symptom' | 'drug' | 'operation' | 'lab' | 'imaging' | 'anatomy'
-    > = {
-      Disease: 'disease',
-      Symptom: 'symptom',
-      Drug: 'drug',
-      DrugClass: 'drug',
-      Procedure: 'operation',
-      LabTest: 'lab',
-      Exam: 'imaging',
-      Anatomy: 'anatomy',
-    };
     const annotator = ner.createAnnotator({
-      taggers: [
-        ner.createLexiconTagger(
-          graph
-            .lexicon()
-            .flatMap((e) =>
-              kinds[e.kind] ? [{ term: e.term, type: kinds[e.kind]!, conceptId: e.conceptId }] : [],
-            ),
-        ),
-      ],
+      taggers: [ner.createLexiconTagger(kg.taggerLexicon(graph))],
     });
     resolver = createGraphResolver(graph, kg.createLinker(graph));
     annotate = async (r) => {
