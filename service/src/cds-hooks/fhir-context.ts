@@ -59,25 +59,11 @@ function conceptCodes(c: unknown): string[] {
 
 const INACTIVE_STATUS = new Set(['inactive', 'resolved', 'remission', 'refuted', 'entered-in-error']);
 
-/** Active conditions by name. */
-function conditionNames(resources: Resource[]): string[] {
+/** Names of the Conditions or AllergyIntolerances that are neither inactive nor refuted. */
+function activeNames(resources: Resource[], resourceType: 'Condition' | 'AllergyIntolerance'): string[] {
   const out: string[] = [];
   for (const r of resources) {
-    if (r.resourceType !== 'Condition') continue;
-    const clinical = conceptCodes(r.clinicalStatus)[0];
-    const verification = conceptCodes(r.verificationStatus)[0];
-    if ((clinical && INACTIVE_STATUS.has(clinical)) || (verification && INACTIVE_STATUS.has(verification)))
-      continue;
-    const name = conceptText(r.code);
-    if (name) out.push(name);
-  }
-  return out;
-}
-
-function allergyNames(resources: Resource[]): string[] {
-  const out: string[] = [];
-  for (const r of resources) {
-    if (r.resourceType !== 'AllergyIntolerance') continue;
+    if (r.resourceType !== resourceType) continue;
     const clinical = conceptCodes(r.clinicalStatus)[0];
     const verification = conceptCodes(r.verificationStatus)[0];
     if ((clinical && INACTIVE_STATUS.has(clinical)) || (verification && INACTIVE_STATUS.has(verification)))
@@ -219,8 +205,8 @@ export function medicationCheckPlan(request: HookRequest, now = new Date()): Med
   return {
     input: {
       drugs,
-      conditions: conditionNames(resourcesOf(prefetch.conditions)),
-      allergies: allergyNames(resourcesOf(prefetch.allergies)),
+      conditions: activeNames(resourcesOf(prefetch.conditions), 'Condition'),
+      allergies: activeNames(resourcesOf(prefetch.allergies), 'AllergyIntolerance'),
       ...(age !== undefined ? { age } : {}),
       ...(sex ? { sex } : {}),
       ...(egfr !== undefined ? { egfr } : {}),
