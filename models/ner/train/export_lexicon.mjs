@@ -7,8 +7,8 @@
 // The file ships with the model (it is our own content, not corpus data): train.py reads it to
 // compute the per-character BMES-in-matched-term features, and packages/ner/src/neural/lexicon-features.ts
 // computes the same features at inference time from the same file.
-import { writeFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { loadDefaultGraph } from '../../../packages/knowledge-graph/dist/index.js';
 
 // Concept kind -> feature type (our MentionType names). Departments are not entities of the model.
@@ -42,5 +42,6 @@ const file = {
   types: TYPES,
   terms: Object.fromEntries(TYPES.map((t) => [t, [...terms[t]].sort()])),
 };
+mkdirSync(dirname(resolve(out)), { recursive: true });
 writeFileSync(resolve(out), `${JSON.stringify(file, null, 0)}\n`);
 console.log(`${out}: ${TYPES.map((t) => `${t} ${terms[t].size}`).join(', ')}`);

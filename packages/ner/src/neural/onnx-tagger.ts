@@ -11,7 +11,7 @@ import { segmentText, type TextChunk } from './segment.js';
 import { ViterbiDecoder } from './viterbi.js';
 
 /** Version folder of the model that ships with this repository (models/ner/<version>/). */
-export const DEFAULT_MODEL_VERSION = '1.0.0';
+export const DEFAULT_MODEL_VERSION = '1.1.0';
 
 /** `<repo>/models/ner/<DEFAULT_MODEL_VERSION>`, resolved from this module (src/ and dist/ sit at the same depth). */
 export function defaultModelDir(): string {
