@@ -98,7 +98,7 @@ const TRANSFUSION_FIELDS = [
 ] as const;
 
 /** Top-level fee items whose sum the total must cover (the "其中" sub-items are not added again). */
-const FEE_ITEMS = [
+export const FEE_ITEMS = [
   'generalMedicalService',
   'generalTreatment',
   'nursing',
