@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { type AdverseEvent, detectEvents, GRADE_LABELS, parseReport } from '@yijian/adverse-events';
 import { CdssError, parseJson } from '@yijian/emr';
+import { readStdin } from './stdin.js';
 import type { Command } from './types.js';
 
 const USAGE = `Usage: yijian ae detect "<text>" [--json]
@@ -29,12 +30,6 @@ function human(events: AdverseEvent[]): string {
       ].join('\n');
     })
     .join('\n')}\n`;
-}
-
-async function readStdin(): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const c of process.stdin) chunks.push(c as Buffer);
-  return Buffer.concat(chunks).toString('utf8');
 }
 
 export const aeCommand: Command = {

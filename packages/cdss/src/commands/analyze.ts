@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { CdssError, parseJson } from '@yijian/emr';
 import { createEngine } from '../engine.js';
+import { readStdin } from './stdin.js';
 import type { Command } from './types.js';
 
 export const analyzeCommand: Command = {
@@ -60,9 +61,3 @@ Options:
     }
   },
 };
-
-async function readStdin(): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString('utf8');
-}
