@@ -6,8 +6,24 @@ const CST_OFFSET_MS = 8 * 3_600_000;
 const TIME_RE =
   /^(\d{4})-(\d{2})-(\d{2})(?:[ T](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,3}))?)?(Z|([+-])(\d{2}):?(\d{2}))?)?$/;
 
+/**
+ * Parsed times by text: records repeat the same times many times over (orders, results, notes),
+ * and rules and QC parse them again for every check. Bounded; emptied when full.
+ */
+const parsed = new Map<string, number>();
+const PARSED_MAX = 8192;
+
 /** Milliseconds since the epoch, or NaN when the text is not a time we accept. */
 export function toEpochMs(value: string): number {
+  const hit = parsed.get(value);
+  if (hit !== undefined) return hit;
+  const ms = parseEpochMs(value);
+  if (parsed.size >= PARSED_MAX) parsed.clear();
+  parsed.set(value, ms);
+  return ms;
+}
+
+function parseEpochMs(value: string): number {
   const m = TIME_RE.exec(value.trim());
   if (!m) return Number.NaN;
   const [, y, mo, d, h = '0', mi = '0', s = '0', ms = '0', zone, sign, zh, zm] = m;

@@ -97,20 +97,65 @@ function truncate(text: string, max: number): string {
  * hash; not cryptographic, ids only need to be stable and unlikely to collide within an encounter).
  */
 export function hashId(parts: string[]): string {
-  const str = parts.join('\u0001');
   let h1 = 0xdeadbeef;
   let h2 = 0x41c6ce57;
-  for (let i = 0; i < str.length; i++) {
-    const ch = str.charCodeAt(i);
-    h1 = Math.imul(h1 ^ ch, 2654435761);
-    h2 = Math.imul(h2 ^ ch, 1597334677);
+  // Same as hashing parts.join('\u0001'), without building the joined string.
+  for (let p = 0; p < parts.length; p++) {
+    if (p > 0) {
+      h1 = Math.imul(h1 ^ 1, 2654435761);
+      h2 = Math.imul(h2 ^ 1, 1597334677);
+    }
+    const str = parts[p]!;
+    for (let i = 0; i < str.length; i++) {
+      const ch = str.charCodeAt(i);
+      h1 = Math.imul(h1 ^ ch, 2654435761);
+      h2 = Math.imul(h2 ^ ch, 1597334677);
+    }
   }
   h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507) ^ Math.imul(h2 ^ (h2 >>> 13), 3266489909);
   h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507) ^ Math.imul(h1 ^ (h1 >>> 13), 3266489909);
   return (h2 >>> 0).toString(16).padStart(8, '0') + (h1 >>> 0).toString(16).padStart(8, '0');
 }
 
+/** The parts of a key in code-unit order, joined with `+` (two parts, the usual case, without a sort). */
+export function sortedKey(parts: readonly string[]): string {
+  if (parts.length === 1) return parts[0]!;
+  if (parts.length === 2) {
+    const [a, b] = parts as [string, string];
+    return a <= b ? `${a}+${b}` : `${b}+${a}`;
+  }
+  return sortSmall([...parts]).join('+');
+}
+
+/**
+ * Sorts a short string array in place (insertion sort, code-unit order, like the default sort):
+ * the engine sorts many arrays of two or three ids, where `Array.prototype.sort` costs more.
+ */
+export function sortSmall(items: string[]): string[] {
+  for (let i = 1; i < items.length; i++) {
+    const v = items[i]!;
+    let j = i - 1;
+    while (j >= 0 && items[j]! > v) {
+      items[j + 1] = items[j]!;
+      j--;
+    }
+    items[j + 1] = v;
+  }
+  return items;
+}
+
 const SEVERITY_ZH: Record<Severity, string> = { info: '提示', warning: '警告', critical: '严重' };
+
+const referenceText = new WeakMap<RuleDefinition, string>();
+/** The rule's reference labels joined with '；' (rules are long-lived: once per rule). */
+function referenceLabels(rule: RuleDefinition): string {
+  let text = referenceText.get(rule);
+  if (text === undefined) {
+    text = rule.references.map((r) => r.label).join('；');
+    referenceText.set(rule, text);
+  }
+  return text;
+}
 
 /** Build the alert for one hit of a rule. */
 export function buildAlert(
@@ -119,20 +164,15 @@ export function buildAlert(
   presentationOverride?: 'interruptive' | 'passive',
 ): Alert {
   const summary = truncate(hit.summary ?? renderTemplate(rule.summary, hit.vars), 140);
-  const makeDetail = () => {
-    const body = hit.detail ?? renderTemplate(rule.detail, hit.vars);
-    const evidenceLines = hit.evidence.map((e) => `- ${e.kind === 'graph' ? '知识图谱路径：' : ''}${e.text}`);
-    return [
-      body.trim(),
-      '',
-      '**依据**',
-      ...evidenceLines,
-      '',
-      `规则 \`${rule.id}\` v${rule.version}（${rule.title}，级别：${SEVERITY_ZH[hit.severity]}）；参考：${rule.references.map((r) => r.label).join('；')}`,
-    ].join('\n');
-  };
-  const suppressionKey = `${rule.id}:${[...hit.key].sort().join('+')}`;
-  const id = hashId([rule.id, rule.version, suppressionKey, ...hit.evidence.map((e) => e.ref ?? e.text)]);
+  let detail = (hit.detail ?? renderTemplate(rule.detail, hit.vars)).trim();
+  detail += '\n\n**依据**';
+  for (const e of hit.evidence)
+    detail += e.kind === 'graph' ? `\n- 知识图谱路径：${e.text}` : `\n- ${e.text}`;
+  detail += `\n\n规则 \`${rule.id}\` v${rule.version}（${rule.title}，级别：${SEVERITY_ZH[hit.severity]}）；参考：${referenceLabels(rule)}`;
+  const suppressionKey = `${rule.id}:${sortedKey(hit.key)}`;
+  const idParts = [rule.id, rule.version, suppressionKey];
+  for (const e of hit.evidence) idParts.push(e.ref ?? e.text);
+  const id = hashId(idParts);
   const presentation =
     presentationOverride ??
     hit.presentation ??
@@ -159,7 +199,7 @@ export function buildAlert(
     category: rule.category,
     severity: hit.severity,
     summary,
-    detail: makeDetail(),
+    detail,
     evidence: hit.evidence,
     suggestions,
     source: { label: ref.label, ...(ref.url ? { url: ref.url } : {}) },

@@ -2,7 +2,7 @@ import { readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { CdssError, fromZodIssues } from '@yijian/emr';
 import type { GraphStore } from '@yijian/knowledge-graph';
-import { buildAlert, type Hit } from './alert.js';
+import { buildAlert, type Hit, sortSmall } from './alert.js';
 import {
   type CompiledDoseEntry,
   type ContraindicationException,
@@ -231,8 +231,17 @@ async function run(c: Compiled, facts: PatientFacts, graph: GraphStore): Promise
   }
 }
 
-const ORDER_REF = (e: Alert['evidence'][number]) =>
+/** Evidence that names an order (a record's order, or a drug of an ad-hoc list). */
+const isOrderEvidence = (e: Alert['evidence'][number]) =>
   e.kind === 'order' || (e.ref?.startsWith('input.drugs') ?? false);
+
+/** The distinct order refs of an alert's evidence, sorted, joined with '|'. */
+function orderRefs(a: Alert): string {
+  const refs: string[] = [];
+  for (const e of a.evidence)
+    if (isOrderEvidence(e) && e.ref !== undefined && !refs.includes(e.ref)) refs.push(e.ref);
+  return sortSmall(refs).join('|');
+}
 
 /**
  * One drug–drug alert per set of orders: when a curated rule (ONC) and the graph rule both flag the
@@ -244,7 +253,7 @@ function mergeSamePairs(alerts: Alert[]): void {
   for (let i = 0; i < alerts.length; i++) {
     const a = alerts[i]!;
     if (a.category !== 'drug-drug') continue;
-    const refs = [...new Set(a.evidence.filter(ORDER_REF).map((e) => e.ref))].sort().join('|');
+    const refs = orderRefs(a);
     if (!refs) continue;
     const j = byOrders.get(refs);
     if (j === undefined) {
@@ -259,7 +268,9 @@ function mergeSamePairs(alerts: Alert[]): void {
         other.ruleId === 'ddi.graph');
     const keep = aFirst ? a : other;
     const drop = aFirst ? other : a;
-    const extra = drop.evidence.filter((e) => !ORDER_REF(e) && !keep.evidence.some((k) => k.text === e.text));
+    const extra = drop.evidence.filter(
+      (e) => !isOrderEvidence(e) && !keep.evidence.some((k) => k.text === e.text),
+    );
     const merged: Alert = {
       ...keep,
       evidence: [...keep.evidence, ...extra],
@@ -269,6 +280,20 @@ function mergeSamePairs(alerts: Alert[]): void {
     alerts.splice(i, 1);
     i--;
   }
+}
+
+/** Alerts of graph-property rules on orders that another rule of the same category already covered are dropped. */
+function dropCoveredGaps(alerts: Alert[], kindOf: Map<string, RuleDefinition['kind']>): Alert[] {
+  const covered = new Set<string>();
+  for (const a of alerts) {
+    if (kindOf.get(a.ruleId) === 'drug-property') continue;
+    for (const e of a.evidence) if (isOrderEvidence(e)) covered.add(`${a.category}|${e.ref}`);
+  }
+  return alerts.filter(
+    (a) =>
+      kindOf.get(a.ruleId) !== 'drug-property' ||
+      !a.evidence.some((e) => isOrderEvidence(e) && covered.has(`${a.category}|${e.ref}`)),
+  );
 }
 
 /**
@@ -347,21 +372,9 @@ export function createRuleEngine(options: RuleEngineOptions): RuleEngine {
       }
       mergeSamePairs(alerts);
       // Graph-property rules fill gaps: drop their alerts on orders another rule of the category covered.
-      const covered = new Set<string>();
-      for (const a of alerts) {
-        if (kindOf.get(a.ruleId) === 'drug-property') continue;
-        for (const e of a.evidence)
-          if (e.kind === 'order' || e.ref?.startsWith('input.drugs')) covered.add(`${a.category}|${e.ref}`);
-      }
-      const kept = alerts.filter(
-        (a) =>
-          kindOf.get(a.ruleId) !== 'drug-property' ||
-          !a.evidence.some(
-            (e) =>
-              (e.kind === 'order' || e.ref?.startsWith('input.drugs')) &&
-              covered.has(`${a.category}|${e.ref}`),
-          ),
-      );
+      const kept = alerts.some((a) => kindOf.get(a.ruleId) === 'drug-property')
+        ? dropCoveredGaps(alerts, kindOf)
+        : alerts;
       const min = floor(opts);
       const byId = new Map<string, Alert>();
       for (const a of kept) if (SEVERITY_RANK[a.severity] >= min && !byId.has(a.id)) byId.set(a.id, a);

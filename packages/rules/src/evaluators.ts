@@ -1,6 +1,6 @@
 import type { GraphStore, Interaction } from '@yijian/knowledge-graph';
 import type { Hit } from './alert.js';
-import { renderPath } from './alert.js';
+import { renderPath, sortedKey } from './alert.js';
 import { areCoActive, doseInMg } from './facts.js';
 import {
   type Binding,
@@ -12,7 +12,9 @@ import {
   latestLab,
   matchesCondition,
   matchesDrug,
+  medsMatching,
 } from './match.js';
+import { memoOn } from './memo.js';
 import { foldText, labInfo, toMg } from './normalise.js';
 import type {
   AllergyRule,
@@ -31,8 +33,16 @@ import { SEVERITY_RANK } from './types.js';
 const LOWER: Record<Severity, Severity> = { critical: 'warning', warning: 'info', info: 'info' };
 const TIER_ZH = { major: '严重', moderate: '中度', minor: '轻度' } as const;
 
-function graphEvidence(ref: string, path: Interaction['path'], data: Record<string, unknown>): Evidence {
-  return { kind: 'graph', ref, text: renderPath(path), path, data };
+/** The rendered text of a graph path; paths come from the long-lived graph, so it is kept per path. */
+const pathTextOf = memoOn((path: Interaction['path']) => renderPath(path));
+
+function graphEvidence(
+  ref: string,
+  path: Interaction['path'],
+  text: string,
+  data: Record<string, unknown>,
+): Evidence {
+  return { kind: 'graph', ref, text, path, data };
 }
 
 function medVars(m: MedicationFact) {
@@ -81,6 +91,12 @@ export interface PairOverride {
   note: string;
 }
 
+const matchesPair = (
+  side: { a: Set<MedicationFact>; b: Set<MedicationFact> },
+  x: MedicationFact,
+  y: MedicationFact,
+) => (side.a.has(x) && side.b.has(y)) || (side.a.has(y) && side.b.has(x));
+
 export async function evaluateInteractions(
   rule: InteractionRule,
   pairOverrides: PairOverride[],
@@ -91,26 +107,20 @@ export async function evaluateInteractions(
   const meds = byConcept(facts, (m) => m.systemic !== false, true);
   if (meds.size < 2) return [];
   const interactions = await graph.interactionsAmong([...meds.keys()].sort());
-  // Which override sides each order matches, computed once per order.
-  const sideCache = new Map<MedicationFact, { a: boolean[]; b: boolean[] }>();
-  const sides = (m: MedicationFact) => {
-    let v = sideCache.get(m);
-    if (!v) {
-      v = {
-        a: pairOverrides.map((o) => matchesDrug(o.a, m)),
-        b: pairOverrides.map((o) => matchesDrug(o.b, m)),
-      };
-      sideCache.set(m, v);
-    }
-    return v;
-  };
+  // Which orders each override side matches, computed once, when the first interaction needs it.
+  let sideSets: { a: Set<MedicationFact>; b: Set<MedicationFact> }[] | undefined;
+  const overrideSides = () =>
+    (sideSets ??= pairOverrides.map((o) => ({
+      a: new Set(medsMatching(o.a, facts.medications)),
+      b: new Set(medsMatching(o.b, facts.medications)),
+    })));
   // One alert per pair of orders: the most severe interaction found for them (a drug pair and its
   // dose-dependent class can both match, e.g. aspirin 3 g/d and ibuprofen).
   const best = new Map<string, { hit: Hit; rank: number }>();
   const seen = new Set<string>();
   for (const ix of interactions) {
     const [da, db] = ix.drugs;
-    const pairKey = [da.id, db.id].sort().join('+');
+    const pairKey = sortedKey([da.id, db.id]);
     if (seen.has(pairKey)) continue;
     const as = meds.get(da.id) ?? [];
     const bs = meds.get(db.id) ?? [];
@@ -120,7 +130,8 @@ export async function evaluateInteractions(
         if (a.id !== b.id && a.conceptId !== b.conceptId && areCoActive(a, b)) pairs.push([a, b]);
     if (pairs.length === 0) continue;
     seen.add(pairKey);
-    const orders = [...new Map(pairs.flat().map((m) => [m.id, m])).values()];
+    const orders: MedicationFact[] = [];
+    for (const pair of pairs) for (const m of pair) if (!orders.some((o) => o.id === m.id)) orders.push(m);
     const a = pairs[0]![0];
     const b = pairs[0]![1];
     // Age-conditioned edges (ceftriaxone + calcium: major up to 28 days): older patients get
@@ -143,8 +154,6 @@ export async function evaluateInteractions(
     }
     let severity = (aboveAge ? rule.severityMapAboveAge[tier] : undefined) ?? rule.severityMap[tier];
     let presentation: 'interruptive' | 'passive' | undefined;
-    const sa = sides(a);
-    const sb = sides(b);
     // A dose-dependent class side (aspirin at analgesic dose as a salicylate) is not the low-dose
     // combination the low-priority overrides were written for.
     const doseClassSide = (side: string, m: MedicationFact) => m.doseClasses?.some((c) => c.id === side);
@@ -154,17 +163,18 @@ export async function evaluateInteractions(
       : pairOverrides.find(
           (o, k) =>
             (o.minAge === undefined || (facts.age !== undefined && facts.age >= o.minAge)) &&
-            ((sa.a[k]! && sb.b[k]!) || (sb.a[k]! && sa.b[k]!)),
+            matchesPair(overrideSides()[k]!, a, b),
         );
     if (low) {
       severity = low.severity;
       presentation = low.presentation;
     }
-    const doseEvidence: Evidence[] = orders.flatMap((m) =>
-      (m.doseClasses ?? [])
-        .filter((c) => c.id === da.id || c.id === db.id)
-        .map((c) => ({ kind: 'graph' as const, ref: `${m.conceptId}>${c.id}`, text: c.basis })),
-    );
+    const doseEvidence: Evidence[] = [];
+    for (const m of orders)
+      for (const c of m.doseClasses ?? [])
+        if (c.id === da.id || c.id === db.id)
+          doseEvidence.push({ kind: 'graph', ref: `${m.conceptId}>${c.id}`, text: c.basis });
+    const pathText = pathTextOf(ix.path);
     const hit: Hit = {
       severity,
       ...(presentation ? { presentation } : {}),
@@ -181,13 +191,13 @@ export async function evaluateInteractions(
           source: ix.source,
           note: [ageNote, ...doseEvidence.map((e) => e.text), low?.note ?? ''].filter(Boolean).join(' '),
         },
-        path: renderPath(ix.path),
+        path: pathText,
       },
       evidence: [
         ...orders.map((m) => m.provenance),
         ...doseEvidence,
         ...ageEvidence,
-        graphEvidence(ix.ruleId, ix.path, {
+        graphEvidence(ix.ruleId, ix.path, pathText, {
           severity: ix.severity,
           ...(tier !== ix.severity ? { appliedSeverity: tier, ageMaxDays: ix.ageMaxDays } : {}),
           level: ix.level,
@@ -198,7 +208,7 @@ export async function evaluateInteractions(
       ],
       key: [a.conceptId!, b.conceptId!],
     };
-    const orderKey = [a.conceptId, b.conceptId].sort().join('+');
+    const orderKey = sortedKey([a.conceptId!, b.conceptId!]);
     const rank = SEVERITY_RANK[severity];
     const prev = best.get(orderKey);
     if (!prev || rank > prev.rank) best.set(orderKey, { hit, rank });
@@ -298,7 +308,7 @@ export async function evaluateContraindications(
         ...orders.map((m) => m.provenance),
         ...doseEvidence,
         ...used.map((c) => c.provenance),
-        graphEvidence(ci.ruleId, ci.path, {
+        graphEvidence(ci.ruleId, ci.path, pathTextOf(ci.path), {
           relation: ci.relation,
           severity: ci.severity,
           source: ci.source,
@@ -347,7 +357,7 @@ export async function evaluateAllergies(
         evidence: [
           ...allergy.map((a) => a.provenance),
           ...orders.map((m) => m.provenance),
-          graphEvidence(`${c.allergen.id}>${c.drug.id}`, c.path, {
+          graphEvidence(`${c.allergen.id}>${c.drug.id}`, c.path, pathTextOf(c.path), {
             kind: c.kind,
             severity: c.severity,
             source: c.source,
@@ -688,7 +698,7 @@ export function evaluateDuplicates(
     }
   }
   for (const g of groups) {
-    const members = meds.filter((m) => matchesDrug(g.sel, m));
+    const members = medsMatching(g.sel, meds);
     const distinct = new Map<string, MedicationFact>();
     for (const m of members)
       distinct.set(m.conceptId ?? foldText(m.name), distinct.get(m.conceptId ?? foldText(m.name)) ?? m);

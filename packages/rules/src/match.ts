@@ -1,6 +1,7 @@
 import { toEpochMs } from '@yijian/emr';
 import type { GraphStore } from '@yijian/knowledge-graph';
 import { doseInMg } from './facts.js';
+import { memoOn } from './memo.js';
 import { foldText } from './normalise.js';
 import type { Condition, DrugSelector, Range } from './schema.js';
 import type { ConditionFact, LabFact, MedicationFact, PatientFacts } from './types.js';
@@ -84,17 +85,12 @@ export function dailyDoseMg(m: MedicationFact): number | undefined {
   return m.timesPerDay === undefined ? undefined : mg * m.timesPerDay;
 }
 
-const folded = new WeakMap<object, { name: string; canonical: string }>();
-
 /** Folded written and canonical names of a fact, computed once per fact object. */
-export function foldedNames(m: { name: string; conceptName: string }): { name: string; canonical: string } {
-  let f = folded.get(m);
-  if (!f) {
-    f = { name: foldText(m.name), canonical: foldText(m.conceptName) };
-    folded.set(m, f);
-  }
-  return f;
-}
+export const foldedNames: (m: { name: string; conceptName: string }) => { name: string; canonical: string } =
+  memoOn((m: { name: string; conceptName: string }) => ({
+    name: foldText(m.name),
+    canonical: foldText(m.conceptName),
+  }));
 
 export function matchesDrug(sel: CompiledDrugSelector, m: MedicationFact): boolean {
   if (sel.routes && m.routeKind && !sel.routes.has(m.routeKind)) return false;
@@ -123,6 +119,62 @@ export function matchesDrug(sel: CompiledDrugSelector, m: MedicationFact): boole
     if (daily === undefined || !(daily > sel.dailyDoseMgAbove)) return false;
   }
   return true;
+}
+
+/** Orders of a list by the keys a selector can hit: concept and class ids, folded names; and the unlinked ones. */
+interface MedIndex {
+  byId: Map<string, number[]>;
+  byName: Map<string, number[]>;
+  unlinked: number[];
+}
+
+function push(map: Map<string, number[]>, key: string, i: number): void {
+  const list = map.get(key);
+  if (!list) map.set(key, [i]);
+  else if (list[list.length - 1] !== i) list.push(i);
+}
+
+const medIndexOf = memoOn((meds: readonly MedicationFact[]): MedIndex => {
+  const index: MedIndex = { byId: new Map(), byName: new Map(), unlinked: [] };
+  for (let i = 0; i < meds.length; i++) {
+    const m = meds[i]!;
+    if (m.conceptId) push(index.byId, m.conceptId, i);
+    else index.unlinked.push(i);
+    for (const c of m.classIds) push(index.byId, c, i);
+    const { name, canonical } = foldedNames(m);
+    push(index.byName, name, i);
+    push(index.byName, canonical, i);
+  }
+  return index;
+});
+
+/**
+ * The orders of `meds` that `sel` matches, in list order: the same as `meds.filter((m) =>
+ * matchesDrug(sel, m))`, but only the orders an id or name of the selector can reach are tested
+ * (a selector names a few drugs and classes; a record has tens of orders and many selectors run).
+ */
+export function medsMatching(sel: CompiledDrugSelector, meds: readonly MedicationFact[]): MedicationFact[] {
+  if (meds.length === 0) return [];
+  const index = medIndexOf(meds);
+  const hit = new Uint8Array(meds.length);
+  let any = false;
+  for (const id of sel.ids) {
+    const list = index.byId.get(id);
+    if (list) for (const i of list) hit[i] = 1;
+    any ||= list !== undefined;
+  }
+  for (const n of sel.nameSet) {
+    const list = index.byName.get(n);
+    if (list) for (const i of list) hit[i] = 1;
+    any ||= list !== undefined;
+  }
+  if (!any && index.unlinked.length === 0) return [];
+  const out: MedicationFact[] = [];
+  for (let i = 0; i < meds.length; i++) {
+    const m = meds[i]!;
+    if ((hit[i] === 1 || !m.conceptId) && matchesDrug(sel, m)) out.push(m);
+  }
+  return out;
 }
 
 export function matchesCondition(sel: CompiledNames, c: ConditionFact, history: boolean): boolean {
@@ -248,7 +300,7 @@ export function evaluateCondition(c: CompiledCondition, facts: PatientFacts): Bi
     case 'not':
       return evaluateCondition(c.item, facts).length === 0 ? [{}] : [];
     case 'drug':
-      return facts.medications.filter((m) => matchesDrug(c.sel, m)).map((m) => ({ [c.as]: m }));
+      return medsMatching(c.sel, facts.medications).map((m) => ({ [c.as]: m }));
     case 'condition':
       return facts.conditions
         .filter((x) => matchesCondition(c.sel, x, c.history))

@@ -2,6 +2,7 @@ import { toEpochMs } from '@yijian/emr';
 import { z } from 'zod';
 import type { Hit } from './alert.js';
 import { latestLab } from './match.js';
+import { memoOn } from './memo.js';
 import { foldText } from './normalise.js';
 import type { ScriptRuleDefinition } from './schema.js';
 import type { Evidence, PatientFacts, Severity, VitalFact } from './types.js';
@@ -852,30 +853,30 @@ const scoreParams = z.strictObject({
 /**
  * Patient view of a bedside score (NEWS2, qSOFA, CURB-65): the observations of the last 24 hours
  * before the evaluation time, the latest of each kind; an older 嗜睡 or BP 78/42 is not the patient now.
+ * Computed once per facts object (three bedside scores share one window).
  */
-export function recentFacts(facts: PatientFacts): PatientFacts {
-  let hit = recentCache.get(facts);
-  if (!hit) {
-    const at = facts.evaluation.at ? toEpochMs(facts.evaluation.at) : Number.NaN;
-    hit = Number.isNaN(at)
-      ? facts
-      : factsInWindow(facts, at - 24 * HOUR_MS, at, facts.evaluation.at!, 'last');
-    recentCache.set(facts, hit);
-  }
-  return hit;
-}
-/** Windows are computed once per facts object (three bedside scores share one). */
-const recentCache = new WeakMap<PatientFacts, PatientFacts>();
-const stayCache = new WeakMap<PatientFacts, Assessment[][]>();
+export const recentFacts: (facts: PatientFacts) => PatientFacts = memoOn((facts: PatientFacts) => {
+  const at = facts.evaluation.at ? toEpochMs(facts.evaluation.at) : Number.NaN;
+  return Number.isNaN(at) ? facts : factsInWindow(facts, at - 24 * HOUR_MS, at, facts.evaluation.at!, 'last');
+});
+/** Whole-stay assessments, computed once per facts object: [without, with] operation windows. */
+const stayCache = memoOn((_facts: PatientFacts): Assessment[][] => []);
 function cachedStayAssessments(facts: PatientFacts, afterOperations: boolean): Assessment[] {
-  let entry = stayCache.get(facts);
-  if (!entry) {
-    entry = [];
-    stayCache.set(facts, entry);
-  }
+  const entry = stayCache(facts);
   const k = afterOperations ? 1 : 0;
   entry[k] ??= stayAssessments(facts, afterOperations);
   return entry[k]!;
+}
+
+/** Score params are static per rule: parsed once per params object (the engine validated them). */
+const paramsCache = new Map<unknown, z.infer<typeof scoreParams>>();
+function parsedParams(params: unknown): z.infer<typeof scoreParams> {
+  let p = paramsCache.get(params);
+  if (!p) {
+    p = scoreParams.parse(params ?? {});
+    if (paramsCache.size < 1000) paramsCache.set(params, p);
+  }
+  return p;
 }
 
 function scoreHandler(
@@ -889,7 +890,7 @@ function scoreHandler(
     name,
     params: scoreParams,
     evaluate: ({ facts, params }) => {
-      const { minAge } = scoreParams.parse(params ?? {});
+      const { minAge } = parsedParams(params);
       if (facts.age !== undefined && facts.age < minAge) return [];
       if (facts.evaluation.mode === 'point') {
         // Patient view: the score now, from the facts at the evaluation time.
