@@ -51,6 +51,9 @@ CCKS2019_MAP = {
 CCKS2017_MAP = {'症状和体征': 'symptom'}
 MAIN_TYPES = ['disease', 'imaging', 'lab', 'operation', 'drug', 'anatomy']
 SYM_TYPES = ['symptom']
+# CMeEE (auxiliary head only, never exported): its own nine labels, not mapped to ours.
+CMEEE_TYPES = ['dis', 'sym', 'dru', 'equ', 'pro', 'bod', 'ite', 'mic', 'dep']
+CMEEE_MAP = {t: t for t in CMEEE_TYPES}
 
 MAX_LEN = 128  # chunk length in UTF-16 code units; must match packages/ner/src/neural/segment.ts
 TERMINATORS = set('。！？；!?;\n\r')
@@ -302,6 +305,119 @@ def ppmi_char_embeddings(chars: list[str], texts: list[str], dim: int, window: i
     return emb.astype(np.float32)
 
 
+def extend_vocab(chars: list[str], bis: list[str], texts: list[str], char_min: int, bigram_min: int, bigram_cap: int) -> tuple[list[str], list[str]]:
+    """Add the chars and bigrams that are frequent in the pre-training text (ranked by count, at most
+    bigram_cap new bigrams), so that a dev/test bigram never seen in the labelled data still has a
+    pre-trained vector instead of <unk>."""
+    cc: collections.Counter[str] = collections.Counter()
+    bc: collections.Counter[str] = collections.Counter()
+    for t in texts:
+        cc.update(t)
+        bc.update(bigrams(t))
+    have_c, have_b = set(chars), set(bis)
+    new_c = sorted(c for c, n in cc.items() if n >= char_min and c not in have_c)
+    ranked = [b for b, n in bc.most_common() if n >= bigram_min and b not in have_b][:bigram_cap]
+    return chars + new_c, bis + sorted(ranked)
+
+
+def sgns_embeddings(
+    chars: list[str], bis: list[str], texts: list[str], char_dim: int, bi_dim: int, epochs: int, seed: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Skip-gram with negative sampling (window 2, 5 negatives) over all the given texts, in torch.
+    Centres are characters (context: chars at -2..+2) and bigrams t[i..i+1] (context: chars at i-2, i-1,
+    i+2, i+3); both predict characters through their own output tables. Returns the char and bigram
+    vectors (rescaled to std 0.1) and boolean masks of the rows that were trained."""
+    g = torch.Generator().manual_seed(seed)
+    cidx = {c: i for i, c in enumerate(chars)}
+    bkey = {b: i for i, b in enumerate(bis)}
+    # one stream: BOS text EOS BOS text EOS ...; BOS/EOS are no centres and no contexts (id 0)
+    stream = ''.join(BOS + t + EOS for t in texts)
+    n = len(stream)
+    table = np.zeros(0x10000, dtype=np.int64)
+    for c, i in cidx.items():
+        if len(c) == 1:
+            table[ord(c)] = i
+    cps = np.frombuffer(stream.encode('utf-16-le'), dtype=np.uint16).astype(np.int64)
+    assert len(cps) == n
+    cid = table[cps]
+    cid[(cps == ord(BOS)) | (cps == ord(EOS))] = PAD
+    # bigram id of stream[j..j+1] (UNK when not in the vocabulary)
+    keys = cps[:-1] * 0x10000 + cps[1:]
+    vk = np.array([ord(b[0]) * 0x10000 + ord(b[1]) for b in bis[2:]], dtype=np.int64)
+    vi = np.arange(2, len(bis), dtype=np.int64)
+    order = np.argsort(vk)
+    vk, vi = vk[order], vi[order]
+    pos = np.clip(np.searchsorted(vk, keys), 0, len(vk) - 1)
+    bid = np.where(vk[pos] == keys, vi[pos], UNK)
+    bid = np.append(bid, UNK)
+    bid[(cps == ord(EOS))] = PAD  # EOS BOS pairs between texts
+    counts = np.bincount(cid, minlength=len(chars)).astype(np.float64)
+    counts[:2] = 0
+    noise = torch.from_numpy(counts**0.75 / (counts**0.75).sum())
+    log(f'  sgns stream {n:,} code units, {int((cid > 1).sum()):,} known chars, {int((bid > 1).sum()):,} known bigrams')
+
+    c_in = nn.Embedding(len(chars), char_dim, sparse=True)
+    c_out = nn.Embedding(len(chars), char_dim, sparse=True)
+    b_in = nn.Embedding(len(bis), bi_dim, sparse=True)
+    b_out = nn.Embedding(len(chars), bi_dim, sparse=True)
+    for e, d in ((c_in, char_dim), (b_in, bi_dim)):
+        nn.init.uniform_(e.weight, -0.5 / d, 0.5 / d)
+    for e in (c_out, b_out):
+        nn.init.zeros_(e.weight)
+    params = [c_in.weight, c_out.weight, b_in.weight, b_out.weight]
+    opt = torch.optim.SparseAdam(params, lr=0.005)
+    cid_t = torch.from_numpy(cid)
+    bid_t = torch.from_numpy(bid)
+    c_off = torch.tensor([-2, -1, 1, 2])
+    b_off = torch.tensor([-2, -1, 2, 3])
+    centres_c = torch.from_numpy(np.nonzero(cid > 1)[0])
+    centres_b = torch.from_numpy(np.nonzero(bid > 1)[0])
+    bs, neg = 16384, 5
+    seen_c = torch.zeros(len(chars), dtype=torch.bool)
+    seen_b = torch.zeros(len(bis), dtype=torch.bool)
+
+    def step(centre_ids, ctx_ids, emb_in, emb_out) -> torch.Tensor:
+        keep = ctx_ids > 1
+        centre_ids, ctx_ids = centre_ids[keep], ctx_ids[keep]
+        u = emb_in(centre_ids)
+        pos_s = (u * emb_out(ctx_ids)).sum(1)
+        negs = torch.multinomial(noise, len(centre_ids) * neg, replacement=True, generator=g).view(-1, neg)
+        neg_s = torch.bmm(emb_out(negs), u.unsqueeze(2)).squeeze(2)
+        return -(nn.functional.logsigmoid(pos_s).sum() + nn.functional.logsigmoid(-neg_s).sum()) / len(centre_ids)
+
+    t0 = time.time()
+    for ep in range(epochs):
+        pc = centres_c[torch.randperm(len(centres_c), generator=g)]
+        pb = centres_b[torch.randperm(len(centres_b), generator=g)]
+        steps = max(len(pc), len(pb)) // bs + 1
+        total = 0.0
+        for k in range(steps):
+            a = pc[k * bs : (k + 1) * bs]
+            b = pb[k * bs : (k + 1) * bs]
+            loss = torch.zeros(())
+            if len(a):
+                ctx = (a + c_off[torch.randint(0, 4, (len(a),), generator=g)]).clamp(0, n - 1)
+                loss = loss + step(cid_t[a], cid_t[ctx], c_in, c_out)
+                seen_c[cid_t[a]] = True
+            if len(b):
+                ctx = (b + b_off[torch.randint(0, 4, (len(b),), generator=g)]).clamp(0, n - 1)
+                loss = loss + step(bid_t[b], cid_t[ctx], b_in, b_out)
+                seen_b[bid_t[b]] = True
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            total += float(loss)
+        log(f'  sgns epoch {ep + 1}/{epochs}: loss {total / steps:.4f} ({(time.time() - t0) / 60:.1f} min)')
+
+    def rescale(w: torch.Tensor, seen: torch.Tensor) -> np.ndarray:
+        w = w.detach().numpy().copy()
+        w[seen.numpy()] = w[seen.numpy()] / (w[seen.numpy()].std() + 1e-8) * 0.1
+        w[PAD] = 0
+        return w.astype(np.float32)
+
+    return rescale(c_in.weight, seen_c), rescale(b_in.weight, seen_b), seen_c.numpy(), seen_b.numpy()
+
+
 # --------------------------------------------------------------------------- model
 class Crf(nn.Module):
     def __init__(self, labels: list[str]):
@@ -367,7 +483,9 @@ class Crf(nn.Module):
 
 
 class Tagger(nn.Module):
-    def __init__(self, n_chars: int, n_bis: int, char_dim: int, bi_dim: int, hidden: int, dropout: float, lex_dim: int = 0):
+    def __init__(
+        self, n_chars: int, n_bis: int, char_dim: int, bi_dim: int, hidden: int, dropout: float, lex_dim: int = 0, aux: bool = False
+    ):
         super().__init__()
         self.lex_dim = lex_dim
         self.char_emb = nn.Embedding(n_chars, char_dim, padding_idx=PAD)
@@ -378,6 +496,9 @@ class Tagger(nn.Module):
         self.head_sym = nn.Linear(2 * hidden, len(bioes_labels(SYM_TYPES)))
         self.crf_main = Crf(bioes_labels(MAIN_TYPES))
         self.crf_sym = Crf(bioes_labels(SYM_TYPES))
+        if aux:  # CMeEE multi-task head: trains the encoder on more text; not exported to ONNX
+            self.head_aux = nn.Linear(2 * hidden, len(bioes_labels(CMEEE_TYPES)))
+            self.crf_aux = Crf(bioes_labels(CMEEE_TYPES))
 
     def encode(self, chars: torch.Tensor, bl: torch.Tensor, br: torch.Tensor, lengths: torch.Tensor, lex: torch.Tensor | None = None) -> torch.Tensor:
         parts = [self.char_emb(chars), self.bi_emb(bl), self.bi_emb(br)]
@@ -575,10 +696,15 @@ def export_onnx(model: Tagger, path: Path, opset: int) -> None:
     onnx.save(m, str(path))
 
 
-def train(model, args, main_data, sym_data, dev, cidx, bidx, rng, cache):
-    opt = torch.optim.Adam(model.parameters(), lr=args.lr)
+def average_states(states: list[dict]) -> dict:
+    return {k: (sum(s[k].float() for s in states) / len(states)).to(states[0][k].dtype) for k in states[0]}
+
+
+def train(model, args, main_data, sym_data, aux_data, dev, cidx, bidx, rng, cache):
+    opt = torch.optim.Adam([p for p in model.parameters() if p.requires_grad], lr=args.lr)
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda ep: 1.0 / (1.0 + 0.05 * ep))
     best_f1, best_state, best_epoch = -1.0, None, -1
+    best_avg_f1, recent = -1.0, []
     history = []
     t0 = time.time()
     for epoch in range(args.epochs):
@@ -586,6 +712,9 @@ def train(model, args, main_data, sym_data, dev, cidx, bidx, rng, cache):
         sym_take = rng.sample(sym_data, int(len(sym_data) * args.sym_weight))
         jobs = [('main', b) for b in batches(main_data, args.batch_size, rng)]
         jobs += [('sym', b) for b in batches(sym_take, args.batch_size, rng)]
+        if aux_data:
+            aux_take = rng.sample(aux_data, int(len(aux_data) * args.cmeee_weight))
+            jobs += [('aux', b) for b in batches(aux_take, args.batch_size, rng)]
         rng.shuffle(jobs)
         total = 0.0
         for head, items in jobs:
@@ -593,8 +722,10 @@ def train(model, args, main_data, sym_data, dev, cidx, bidx, rng, cache):
             hid = model.encode(chars_t, bl, br, lengths, lex)
             if head == 'main':
                 loss = model.crf_main.nll(model.head_main(hid), tags, mask)
-            else:
+            elif head == 'sym':
                 loss = model.crf_sym.nll(model.head_sym(hid), tags, mask)
+            else:
+                loss = model.crf_aux.nll(model.head_aux(hid), tags, mask) * args.cmeee_loss
             loss = loss / len(items)
             opt.zero_grad()
             loss.backward()
@@ -604,12 +735,26 @@ def train(model, args, main_data, sym_data, dev, cidx, bidx, rng, cache):
         sched.step()
         sc = score(dev, predict_records(model, dev, cidx, bidx))
         f1 = sc['micro']['f1']
-        history.append(
-            {'epoch': epoch + 1, 'loss': total / len(jobs), 'dev_micro_f1': f1, 'minutes': round((time.time() - t0) / 60, 1)}
-        )
+        entry = {'epoch': epoch + 1, 'loss': total / len(jobs), 'dev_micro_f1': f1, 'minutes': round((time.time() - t0) / 60, 1)}
+        avg_note = ''
+        if args.average_last:
+            recent.append({k: v.detach().clone() for k, v in model.state_dict().items()})
+            del recent[: -args.average_last]
+            if len(recent) == args.average_last:
+                live = {k: v.clone() for k, v in model.state_dict().items()}
+                avg = average_states(recent)
+                model.load_state_dict(avg)
+                af1 = score(dev, predict_records(model, dev, cidx, bidx))['micro']['f1']
+                model.load_state_dict(live)
+                entry['dev_micro_f1_avg_last'] = af1
+                avg_note = f' | avg of last {args.average_last}: F1 {af1:.4f}'
+                if af1 > best_avg_f1:
+                    best_avg_f1 = af1
+                    torch.save(avg, cache / f'{args.run_name}.avg.pt')
+        history.append(entry)
         log(
             f'epoch {epoch + 1}/{args.epochs} loss {total / len(jobs):.3f} dev P {sc["micro"]["precision"]:.4f} '
-            f'R {sc["micro"]["recall"]:.4f} F1 {f1:.4f} ({time.time() - te:.0f}s, total {(time.time() - t0) / 60:.1f} min)'
+            f'R {sc["micro"]["recall"]:.4f} F1 {f1:.4f} ({time.time() - te:.0f}s, total {(time.time() - t0) / 60:.1f} min){avg_note}'
         )
         if f1 > best_f1:
             best_f1, best_epoch = f1, epoch + 1
@@ -797,6 +942,15 @@ def main() -> None:
     ap.add_argument('--limit-unlabeled-mb', type=float, default=20.0)
     ap.add_argument('--lexicon', metavar='FILE', help='lexicon.json from export_lexicon.mjs: adds per-character BMES lexicon features (copied into --out)')
     ap.add_argument('--threads', type=int, default=1, help='torch intra-op threads')
+    ap.add_argument('--pretrain', choices=['ppmi', 'sgns'], default='ppmi', help='char (ppmi) or char + bigram (sgns) pre-training')
+    ap.add_argument('--sgns-epochs', type=int, default=2)
+    ap.add_argument('--pretrain-char-min-count', type=int, default=5, help='sgns: add chars this frequent in the unlabelled text')
+    ap.add_argument('--pretrain-bigram-min-count', type=int, default=20, help='sgns: add bigrams this frequent in the unlabelled text')
+    ap.add_argument('--pretrain-bigram-cap', type=int, default=40000, help='sgns: at most this many added bigrams')
+    ap.add_argument('--cmeee-weight', type=float, default=0.0, help='share of CMeEE chunks per epoch for the auxiliary head (0: off)')
+    ap.add_argument('--cmeee-loss', type=float, default=0.5, help='loss weight of the auxiliary CMeEE head')
+    ap.add_argument('--freeze-bigrams', action='store_true', help='keep the pre-trained bigram vectors fixed (sgns)')
+    ap.add_argument('--average-last', type=int, default=0, help='also score the average of the last K epoch weights each epoch')
     args = ap.parse_args()
 
     torch.set_num_threads(args.threads)
@@ -824,8 +978,12 @@ def main() -> None:
     dup = set((corpora / 'ccks2020/ids_also_in_ccks2019_train.txt').read_text().split())
     c20 = [r for r in read_jsonl(corpora / 'ccks2020/train.jsonl') if r['id'] not in dup]
     c17 = read_jsonl(corpora / 'ccks2017/train.jsonl')
+    # CMeEE: auxiliary head (--cmeee-weight) and/or unlabelled pre-training text (--pretrain sgns)
+    cme = read_jsonl(corpora / 'cmeee/train.jsonl') if args.cmeee_weight > 0 or args.pretrain == 'sgns' else []
     if args.smoke:
-        train19, dev, c20, c17 = train19[:40], dev[:10], c20[:10], c17[:40]
+        train19, dev, c20, c17, cme = train19[:40], dev[:10], c20[:10], c17[:40], cme[:200]
+    if cme:
+        log(f'cmeee {len(cme)}: ' + (f'auxiliary head, {args.cmeee_weight:.0%} per epoch, loss weight {args.cmeee_loss}' if args.cmeee_weight > 0 else 'pre-training text only'))
     log(f'ccks2019 train {len(train19)}, dev {len(dev)}, ccks2020 new {len(c20)}, ccks2017 {len(c17)}')
     dev_texts = {r['text'] for r in dev}
     leak = [r['id'] for r in train19 + c20 if r['text'] in dev_texts]
@@ -838,16 +996,13 @@ def main() -> None:
     sym_labels = bioes_labels(SYM_TYPES)
     main_chunks = make_chunks(train19 + c20, CCKS2019_MAP, main_labels)
     sym_chunks = make_chunks(c17, CCKS2017_MAP, sym_labels)
-    log(f'chunks: main {len(main_chunks)}, symptom {len(sym_chunks)}')
+    aux_chunks = make_chunks(cme, CMEEE_MAP, bioes_labels(CMEEE_TYPES)) if args.cmeee_weight > 0 else []
+    log(f'chunks: main {len(main_chunks)}, symptom {len(sym_chunks)}, cmeee {len(aux_chunks)}')
 
-    chars, bis = build_vocab([t for t, _ in main_chunks + sym_chunks], args.bigram_min_count)
-    cidx = {c: i for i, c in enumerate(chars)}
-    bidx = {b: i for i, b in enumerate(bis)}
-    log(f'vocab: {len(chars)} chars, {len(bis)} bigrams')
-
-    model = Tagger(len(chars), len(bis), args.char_dim, args.bigram_dim, args.hidden, args.dropout, LEXICON.dim if LEXICON else 0)
-    if not args.no_pretrain and not args.export_only:
-        texts = [normalize(r['text']) for r in train19 + c20 + c17]
+    chars, bis = build_vocab([t for t, _ in main_chunks + sym_chunks + aux_chunks], args.bigram_min_count)
+    pre_texts: list[str] = []
+    if not args.no_pretrain and (not args.export_only or args.pretrain == 'sgns'):  # sgns: the texts also extend the vocabulary
+        pre_texts = [normalize(r['text']) for r in train19 + c20 + c17 + cme]
         budget = int(args.limit_unlabeled_mb * 1e6)
         used = 0
         unl = shared / 'unlabeled'
@@ -856,15 +1011,53 @@ def main() -> None:
                 for line in fh:
                     if used >= (budget if not args.smoke else 200_000):
                         break
-                    texts.append(normalize(line.rstrip('\n')))
+                    pre_texts.append(normalize(line.rstrip('\n')))
                     used += len(line)
-        log(f'pre-training char embeddings (PPMI) on {len(texts)} texts')
-        emb = ppmi_char_embeddings(chars, texts, args.char_dim, 2, np_rng)
+        if args.pretrain == 'sgns':
+            chars, bis = extend_vocab(
+                chars, bis, pre_texts, args.pretrain_char_min_count, args.pretrain_bigram_min_count, args.pretrain_bigram_cap
+            )
+    cidx = {c: i for i, c in enumerate(chars)}
+    bidx = {b: i for i, b in enumerate(bis)}
+    log(f'vocab: {len(chars)} chars, {len(bis)} bigrams')
+
+    model = Tagger(
+        len(chars), len(bis), args.char_dim, args.bigram_dim, args.hidden, args.dropout, LEXICON.dim if LEXICON else 0, aux=bool(aux_chunks)
+    )
+    if args.export_only:
+        pass
+    elif pre_texts and args.pretrain == 'ppmi':
+        log(f'pre-training char embeddings (PPMI) on {len(pre_texts)} texts')
+        emb = ppmi_char_embeddings(chars, pre_texts, args.char_dim, 2, np_rng)
         model.char_emb.weight.data.copy_(torch.from_numpy(emb))
+    elif pre_texts:
+        log(f'pre-training char and bigram embeddings (SGNS) on {len(pre_texts)} texts')
+        key = hashlib.sha256(
+            json.dumps([chars, bis, args.char_dim, args.bigram_dim, args.sgns_epochs, args.seed, len(pre_texts), sum(map(len, pre_texts))]).encode()
+        ).hexdigest()[:16]
+        cached = cache / f'sgns-{key}.npz'
+        if cached.exists():
+            z = np.load(cached)
+            ce, be, seen_c, seen_b = z['ce'], z['be'], z['seen_c'], z['seen_b']
+            log(f'  sgns vectors from {cached.name}')
+        else:
+            ce, be, seen_c, seen_b = sgns_embeddings(chars, bis, pre_texts, args.char_dim, args.bigram_dim, args.sgns_epochs, args.seed)
+            np.savez(cached, ce=ce, be=be, seen_c=seen_c, seen_b=seen_b)
+        ce[~seen_c] = np_rng.normal(0, 0.1, size=(int((~seen_c).sum()), args.char_dim))
+        be[~seen_b] = np_rng.normal(0, 0.1, size=(int((~seen_b).sum()), args.bigram_dim))
+        ce[PAD] = 0
+        be[PAD] = 0
+        model.char_emb.weight.data.copy_(torch.from_numpy(ce))
+        model.bi_emb.weight.data.copy_(torch.from_numpy(be))
+        if args.freeze_bigrams:
+            model.bi_emb.weight.requires_grad_(False)
+        log(f'  pre-trained {int(seen_c.sum())} of {len(chars)} chars, {int(seen_b.sum())} of {len(bis)} bigrams')
+    del pre_texts
 
     log('encoding chunks' + (' (with lexicon features)' if LEXICON else ''))
     main_data = [(*encode_chunk(t, cidx, bidx), tags) for t, tags in main_chunks]
     sym_data = [(*encode_chunk(t, cidx, bidx), tags) for t, tags in sym_chunks]
+    aux_data = [(*encode_chunk(t, cidx, bidx), tags) for t, tags in aux_chunks]
 
     args.run_name = out.name
     if args.export_only:
@@ -873,7 +1066,7 @@ def main() -> None:
         best_epoch = max(history, key=lambda h: h['dev_micro_f1'])['epoch'] if history else -1
         args.epochs = len(history) or args.epochs
     else:
-        best_state, best_epoch, history = train(model, args, main_data, sym_data, dev, cidx, bidx, rng, cache)
+        best_state, best_epoch, history = train(model, args, main_data, sym_data, aux_data, dev, cidx, bidx, rng, cache)
 
     assert best_state is not None
     model.load_state_dict(best_state)
