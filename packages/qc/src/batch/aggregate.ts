@@ -33,8 +33,33 @@ export interface BatchSummary {
   errorCodes: Record<string, number>;
 }
 
+type Slot = { records: number; findings: number };
+type RuleSlot = { title: string; category: string; severity: string; records: number; findings: number };
+
+/** An aggregator's counts as plain data: what a worker thread posts back to be merged. */
+export interface AggregateState {
+  records: number;
+  errors: number;
+  withFindings: number;
+  findings: number;
+  scoreSum: number;
+  grades: Record<'甲' | '乙' | '丙', number>;
+  bins: number[];
+  severity: Record<string, number>;
+  category: Record<string, number>;
+  rules: [string, RuleSlot][];
+  departments: [string, Slot][];
+  doctors: [string, Slot][];
+  months: [string, Slot][];
+  errorCodes: Record<string, number>;
+}
+
+function addCounts(into: Record<string, number>, from: Record<string, number>): void {
+  for (const [k, v] of Object.entries(from)) into[k] = (into[k] ?? 0) + v;
+}
+
 class Counter {
-  private readonly map = new Map<string, { records: number; findings: number }>();
+  readonly map = new Map<string, Slot>();
   add(key: string, findings: number): void {
     const slot = this.map.get(key) ?? { records: 0, findings: 0 };
     slot.records++;
@@ -45,6 +70,14 @@ class Counter {
     const slot = this.map.get(key) ?? { records: 0, findings: 0 };
     slot.findings += n;
     this.map.set(key, slot);
+  }
+  merge(entries: [string, Slot][]): void {
+    for (const [key, v] of entries) {
+      const slot = this.map.get(key) ?? { records: 0, findings: 0 };
+      slot.records += v.records;
+      slot.findings += v.findings;
+      this.map.set(key, slot);
+    }
   }
   rows(): CountRow[] {
     return [...this.map.entries()].map(([key, v]) => ({ key, ...v }));
@@ -108,6 +141,52 @@ export class BatchAggregator {
       seen.add(f.ruleId);
       this.rules.set(f.ruleId, slot);
     }
+  }
+
+  /** The counts as plain data (for posting between threads). */
+  state(): AggregateState {
+    return {
+      records: this.records,
+      errors: this.errors,
+      withFindings: this.withFindings,
+      findings: this.findings,
+      scoreSum: this.scoreSum,
+      grades: { ...this.grades },
+      bins: [...this.bins],
+      severity: { ...this.severity },
+      category: { ...this.category },
+      rules: [...this.rules.entries()],
+      departments: [...this.departments.map.entries()],
+      doctors: [...this.doctors.map.entries()],
+      months: [...this.months.map.entries()],
+      errorCodes: { ...this.errorCodes },
+    };
+  }
+
+  /** Add another aggregator's counts (a worker thread's share of the records). */
+  merge(s: AggregateState): void {
+    this.records += s.records;
+    this.errors += s.errors;
+    this.withFindings += s.withFindings;
+    this.findings += s.findings;
+    this.scoreSum += s.scoreSum;
+    for (const g of ['甲', '乙', '丙'] as const) this.grades[g] += s.grades[g];
+    s.bins.forEach((n, i) => {
+      this.bins[i]! += n;
+    });
+    addCounts(this.severity, s.severity);
+    addCounts(this.category, s.category);
+    addCounts(this.errorCodes, s.errorCodes);
+    for (const [key, v] of s.rules) {
+      const slot = this.rules.get(key);
+      if (slot) {
+        slot.records += v.records;
+        slot.findings += v.findings;
+      } else this.rules.set(key, { ...v });
+    }
+    this.departments.merge(s.departments);
+    this.doctors.merge(s.doctors);
+    this.months.merge(s.months);
   }
 
   summary(meta: {

@@ -6,7 +6,8 @@ import type { ConceptResolver } from '../consistency.js';
 import { evaluateFrontPage, evaluateRecord } from '../evaluate.js';
 import { scoreFindings } from '../score.js';
 import type { Finding, Grade } from '../types.js';
-import { findingCsvRow } from './report.js';
+import type { BatchAggregator } from './aggregate.js';
+import { csvCell, findingCsvRow } from './report.js';
 
 /** What one batch worker is told once. */
 export interface BatchWorkerOptions {
@@ -143,4 +144,67 @@ export async function createLineEvaluator(options: BatchWorkerOptions): Promise<
       }
     },
   };
+}
+
+/** What one chunk of input lines gives: the text to append to each output file, and counts. */
+export interface ChunkResult {
+  /** Lines evaluated (blank lines are skipped, not counted). */
+  lines: number;
+  errors: number;
+  findings: number;
+  /** findings.ndjson, findings.csv, records.csv and errors.ndjson text of the chunk, in input order. */
+  findingsNdjson: string;
+  findingsCsv: string;
+  recordsCsv: string;
+  errorsNdjson: string;
+}
+
+/**
+ * Evaluate a chunk of NDJSON text whose first line is `firstLineNo`: every non-blank line, in order,
+ * serialised to the output files' text and counted into `aggregator`. Runs where the evaluator lives
+ * (a worker thread), so the main thread only moves bytes and writes text.
+ */
+export async function evaluateChunk(
+  evaluator: LineEvaluator,
+  text: string,
+  firstLineNo: number,
+  aggregator: BatchAggregator,
+): Promise<ChunkResult> {
+  const out: ChunkResult = {
+    lines: 0,
+    errors: 0,
+    findings: 0,
+    findingsNdjson: '',
+    findingsCsv: '',
+    recordsCsv: '',
+    errorsNdjson: '',
+  };
+  // A UTF-8 byte-order mark before the first record is not part of it.
+  const body = firstLineNo === 1 && text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+  let lineNo = firstLineNo;
+  let start = 0;
+  while (start < body.length) {
+    let end = body.indexOf('\n', start);
+    if (end === -1) end = body.length;
+    let line = body.slice(start, end);
+    if (line.endsWith('\r')) line = line.slice(0, -1);
+    start = end + 1;
+    const no = lineNo++;
+    if (!line.trim()) continue;
+    const r = await evaluator.evaluate(line, no);
+    out.lines++;
+    aggregator.add(r);
+    if (!r.ok) {
+      out.errors++;
+      out.errorsNdjson += `${JSON.stringify(r)}\n`;
+      continue;
+    }
+    const count = { critical: 0, warning: 0, info: 0 };
+    for (const f of r.findings) count[f.severity]++;
+    out.findings += r.findings.length;
+    out.findingsNdjson += r.ndjson;
+    out.findingsCsv += r.csv;
+    out.recordsCsv += `${[r.line, r.recordId, r.department, r.doctor, r.dischargeDate, r.score, r.grade, r.findings.length, count.critical, count.warning, count.info].map(csvCell).join(',')}\n`;
+  }
+  return out;
 }

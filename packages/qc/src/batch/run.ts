@@ -2,12 +2,16 @@ import { once } from 'node:events';
 import { createReadStream, createWriteStream, mkdirSync, type WriteStream, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { Worker } from 'node:worker_threads';
 import { CdssError } from '@yijian/emr';
-import { BatchAggregator, type BatchSummary } from './aggregate.js';
-import { type BatchWorkerOptions, createLineEvaluator, type LineResult } from './evaluate-line.js';
-import { csvCell, FINDINGS_CSV_HEADER, renderHtmlReport } from './report.js';
+import { type AggregateState, BatchAggregator, type BatchSummary } from './aggregate.js';
+import {
+  type BatchWorkerOptions,
+  type ChunkResult,
+  createLineEvaluator,
+  evaluateChunk,
+} from './evaluate-line.js';
+import { FINDINGS_CSV_HEADER, renderHtmlReport } from './report.js';
 
 export interface BatchProgress {
   done: number;
@@ -42,30 +46,36 @@ export const BATCH_OUTPUTS = [
 async function countLines(file: string): Promise<number> {
   let n = 0;
   let last = 10;
-  for await (const chunk of createReadStream(file) as AsyncIterable<Buffer>) {
-    for (let i = 0; i < chunk.length; i++) if (chunk[i] === 10) n++;
-    last = chunk[chunk.length - 1] ?? last;
+  for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 }) as AsyncIterable<Buffer>) {
+    for (let i = chunk.indexOf(10); i !== -1; i = chunk.indexOf(10, i + 1)) n++;
+    if (chunk.length) last = chunk[chunk.length - 1]!;
   }
   return last === 10 ? n : n + 1;
 }
 
 async function write(stream: WriteStream, text: string): Promise<void> {
-  if (!stream.write(text)) await once(stream, 'drain');
+  if (text && !stream.write(text)) await once(stream, 'drain');
 }
 
 interface Pool {
-  run(seq: number, lineNos: number[], lines: string[]): Promise<LineResult[]>;
+  /** Evaluate the lines in `bytes` (whole lines of UTF-8 NDJSON), the first being line `firstLineNo`. */
+  run(seq: number, firstLineNo: number, bytes: Uint8Array): Promise<ChunkResult>;
+  /** Every worker's share of the aggregates, then stop the workers. */
+  finish(): Promise<AggregateState[]>;
   close(): Promise<void>;
 }
 
 async function createPool(size: number, options: BatchWorkerOptions): Promise<Pool> {
   if (size === 0) {
     const evaluator = await createLineEvaluator(options);
+    const aggregator = new BatchAggregator();
     return {
-      async run(_seq, lineNos, lines) {
-        const out: LineResult[] = [];
-        for (let i = 0; i < lines.length; i++) out.push(await evaluator.evaluate(lines[i]!, lineNos[i]!));
-        return out;
+      run(_seq, firstLineNo, bytes) {
+        const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8');
+        return evaluateChunk(evaluator, text, firstLineNo, aggregator);
+      },
+      async finish() {
+        return [aggregator.state()];
       },
       async close() {},
     };
@@ -73,26 +83,26 @@ async function createPool(size: number, options: BatchWorkerOptions): Promise<Po
   const url = new URL('./worker.js', import.meta.url);
   const workers = Array.from({ length: size }, () => new Worker(url, { workerData: options }));
   const load = workers.map(() => 0);
-  const pending = new Map<
-    number,
-    { resolve: (r: LineResult[]) => void; reject: (e: Error) => void; worker: number }
-  >();
+  const pending = new Map<number, { resolve: (r: ChunkResult) => void; reject: (e: Error) => void }>();
+  const states: ((s: AggregateState) => void)[] = [];
   let failure: Error | undefined;
+  type Message =
+    | { type: 'ready' }
+    | { type: 'results'; seq: number; result: ChunkResult }
+    | { type: 'aggregate'; state: AggregateState };
   await Promise.all(
     workers.map(
       (w, i) =>
         new Promise<void>((resolve, reject) => {
-          w.on(
-            'message',
-            (msg: { type: 'ready' } | { type: 'results'; seq: number; results: LineResult[] }) => {
-              if (msg.type === 'ready') return resolve();
-              const p = pending.get(msg.seq);
-              if (!p) return;
-              pending.delete(msg.seq);
-              load[i]!--;
-              p.resolve(msg.results);
-            },
-          );
+          w.on('message', (msg: Message) => {
+            if (msg.type === 'ready') return resolve();
+            if (msg.type === 'aggregate') return states[i]?.(msg.state);
+            const p = pending.get(msg.seq);
+            if (!p) return;
+            pending.delete(msg.seq);
+            load[i]!--;
+            p.resolve(msg.result);
+          });
           w.on('error', (error) => {
             failure = error;
             reject(error);
@@ -102,15 +112,27 @@ async function createPool(size: number, options: BatchWorkerOptions): Promise<Po
     ),
   );
   return {
-    run(seq, lineNos, lines) {
+    run(seq, firstLineNo, bytes) {
       if (failure) return Promise.reject(failure);
       let best = 0;
       for (let i = 1; i < workers.length; i++) if (load[i]! < load[best]!) best = i;
       load[best]!++;
       return new Promise((resolve, reject) => {
-        pending.set(seq, { resolve, reject, worker: best });
-        workers[best]!.postMessage({ type: 'chunk', seq, lineNos, lines });
+        pending.set(seq, { resolve, reject });
+        // The chunk's memory moves to the worker (no copy).
+        workers[best]!.postMessage({ type: 'chunk', seq, firstLineNo, bytes }, [bytes.buffer as ArrayBuffer]);
       });
+    },
+    finish() {
+      return Promise.all(
+        workers.map(
+          (w, i) =>
+            new Promise<AggregateState>((resolve) => {
+              states[i] = resolve;
+              w.postMessage({ type: 'finish' });
+            }),
+        ),
+      );
     },
     async close() {
       await Promise.all(workers.map((w) => w.terminate()));
@@ -118,9 +140,21 @@ async function createPool(size: number, options: BatchWorkerOptions): Promise<Po
   };
 }
 
+/** Concatenate byte slices into one buffer of its own (transferable to a worker). */
+function joinBytes(parts: Uint8Array[], length: number): Uint8Array {
+  const out = new Uint8Array(length);
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
+
 /**
- * Batch QC over an NDJSON file: streams the input (constant memory), spreads chunks over worker threads,
- * writes results in input order, and aggregates a summary for the HTML report.
+ * Batch QC over an NDJSON file: streams the input (constant memory), spreads chunks of whole lines over
+ * worker threads as raw bytes, writes the text the workers serialised in input order, and merges the
+ * workers' aggregates into the summary for the HTML report.
  */
 export async function runBatch(options: BatchOptions): Promise<BatchSummary> {
   const started = Date.now();
@@ -162,7 +196,6 @@ export async function runBatch(options: BatchOptions): Promise<BatchSummary> {
     ...(at ? { at } : {}),
   };
   const pool = await createPool(size, workerOptions);
-  const aggregator = new BatchAggregator();
   const progress: BatchProgress = {
     done: 0,
     ...(total !== undefined ? { total } : {}),
@@ -172,7 +205,7 @@ export async function runBatch(options: BatchOptions): Promise<BatchSummary> {
   };
 
   // Results are written in input order: a chunk waits in `ready` until every earlier chunk is written.
-  const ready = new Map<number, LineResult[]>();
+  const ready = new Map<number, ChunkResult>();
   let nextToWrite = 0;
   let writing = Promise.resolve();
   const inFlight = new Set<Promise<void>>();
@@ -180,42 +213,26 @@ export async function runBatch(options: BatchOptions): Promise<BatchSummary> {
 
   const flush = async () => {
     while (ready.has(nextToWrite)) {
-      const results = ready.get(nextToWrite)!;
+      const r = ready.get(nextToWrite)!;
       ready.delete(nextToWrite);
       nextToWrite++;
-      let nd = '';
-      let csv = '';
-      let rows = '';
-      let errs = '';
-      for (const r of results) {
-        aggregator.add(r);
-        if (!r.ok) {
-          progress.errors++;
-          errs += `${JSON.stringify(r)}\n`;
-          continue;
-        }
-        const count = { critical: 0, warning: 0, info: 0 };
-        for (const f of r.findings) count[f.severity]++;
-        nd += r.ndjson;
-        csv += r.csv;
-        progress.findings += r.findings.length;
-        rows += `${[r.line, r.recordId, r.department, r.doctor, r.dischargeDate, r.score, r.grade, r.findings.length, count.critical, count.warning, count.info].map(csvCell).join(',')}\n`;
-      }
-      if (nd) await write(findingsNd, nd);
-      if (csv) await write(findingsCsv, csv);
-      if (rows) await write(recordsCsv, rows);
-      if (errs) await write(errorsNd, errs);
-      progress.done += results.length;
+      await write(findingsNd, r.findingsNdjson);
+      await write(findingsCsv, r.findingsCsv);
+      await write(recordsCsv, r.recordsCsv);
+      await write(errorsNd, r.errorsNdjson);
+      progress.done += r.lines;
+      progress.errors += r.errors;
+      progress.findings += r.findings;
       progress.elapsedMs = Date.now() - started;
       options.onProgress?.({ ...progress });
     }
   };
 
   let seq = 0;
-  const dispatch = (lineNos: number[], lines: string[]) => {
+  const dispatch = (firstLineNo: number, bytes: Uint8Array) => {
     const mySeq = seq++;
-    const job = pool.run(mySeq, lineNos, lines).then((results) => {
-      ready.set(mySeq, results);
+    const job = pool.run(mySeq, firstLineNo, bytes).then((result) => {
+      ready.set(mySeq, result);
       writing = writing.then(flush);
       return writing;
     });
@@ -223,39 +240,56 @@ export async function runBatch(options: BatchOptions): Promise<BatchSummary> {
     inFlight.add(tracked);
   };
 
-  const input = options.input === '-' ? process.stdin : createReadStream(options.input, { encoding: 'utf8' });
-  const rl = createInterface({ input, crlfDelay: Number.POSITIVE_INFINITY });
-  let lines: string[] = [];
-  let lineNos: number[] = [];
-  let lineNo = 0;
+  // Cut the byte stream after every `chunkSize`-th newline (a newline byte never occurs inside a
+  // multi-byte UTF-8 character, so chunks hold whole lines and decode on their own).
+  const input =
+    options.input === '-' ? process.stdin : createReadStream(options.input, { highWaterMark: 1 << 20 });
+  let parts: Uint8Array[] = [];
+  let partsLength = 0;
+  let newlines = 0;
+  let nextLineNo = 1;
+  const cut = (tail: Uint8Array, lineCount: number) => {
+    parts.push(tail);
+    const bytes = joinBytes(parts, partsLength + tail.length);
+    dispatch(nextLineNo, bytes);
+    nextLineNo += lineCount;
+    parts = [];
+    partsLength = 0;
+    newlines = 0;
+  };
+  let summary: BatchSummary;
   try {
-    for await (const line of rl) {
-      lineNo++;
-      if (!line.trim()) continue;
-      lines.push(line);
-      lineNos.push(lineNo);
-      if (lines.length >= chunkSize) {
-        dispatch(lineNos, lines);
-        lines = [];
-        lineNos = [];
+    for await (const chunk of input as AsyncIterable<Buffer | string>) {
+      const buf = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+      let start = 0;
+      for (let i = buf.indexOf(10); i !== -1; i = buf.indexOf(10, i + 1)) {
+        if (++newlines < chunkSize) continue;
+        cut(buf.subarray(start, i + 1), newlines);
+        start = i + 1;
         while (inFlight.size >= maxInFlight) await Promise.race(inFlight);
       }
+      if (start < buf.length) {
+        parts.push(buf.subarray(start));
+        partsLength += buf.length - start;
+      }
     }
-    if (lines.length) dispatch(lineNos, lines);
+    if (partsLength > 0) cut(new Uint8Array(0), newlines + 1);
     while (inFlight.size) await Promise.race(inFlight);
     await writing;
+    const aggregator = new BatchAggregator();
+    for (const state of await pool.finish()) aggregator.merge(state);
+    summary = aggregator.summary({
+      input: options.input,
+      mode: options.mode,
+      startedAt,
+      seconds: (Date.now() - started) / 1000,
+    });
   } finally {
     await pool.close();
     await Promise.all(
       [findingsNd, findingsCsv, recordsCsv, errorsNd].map((s) => new Promise((resolve) => s.end(resolve))),
     );
   }
-  const summary = aggregator.summary({
-    input: options.input,
-    mode: options.mode,
-    startedAt,
-    seconds: (Date.now() - started) / 1000,
-  });
   writeFileSync(join(options.outDir, 'summary.json'), `${JSON.stringify(summary, null, 2)}\n`);
   writeFileSync(join(options.outDir, 'report.html'), renderHtmlReport(summary));
   return summary;

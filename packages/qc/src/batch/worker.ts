@@ -1,13 +1,27 @@
 import { parentPort, workerData } from 'node:worker_threads';
-import { type BatchWorkerOptions, createLineEvaluator, type LineResult } from './evaluate-line.js';
+import { BatchAggregator } from './aggregate.js';
+import { type BatchWorkerOptions, createLineEvaluator, evaluateChunk } from './evaluate-line.js';
 
-/** Worker-thread entry of the batch runner: evaluates chunks of NDJSON lines posted by the main thread. */
+/**
+ * Worker-thread entry of the batch runner: evaluates chunks of NDJSON bytes posted (transferred) by
+ * the main thread, answers each with the chunk's output text, and at the end posts its share of the
+ * aggregates.
+ */
 const options = workerData as BatchWorkerOptions;
 const evaluator = await createLineEvaluator(options);
+const aggregator = new BatchAggregator();
 parentPort!.postMessage({ type: 'ready' });
-parentPort!.on('message', async (msg: { type: 'chunk'; seq: number; lineNos: number[]; lines: string[] }) => {
-  const results: LineResult[] = [];
-  for (let i = 0; i < msg.lines.length; i++)
-    results.push(await evaluator.evaluate(msg.lines[i]!, msg.lineNos[i]!));
-  parentPort!.postMessage({ type: 'results', seq: msg.seq, results });
-});
+parentPort!.on(
+  'message',
+  async (
+    msg: { type: 'chunk'; seq: number; firstLineNo: number; bytes: Uint8Array } | { type: 'finish' },
+  ) => {
+    if (msg.type === 'finish') {
+      parentPort!.postMessage({ type: 'aggregate', state: aggregator.state() });
+      return;
+    }
+    const text = Buffer.from(msg.bytes.buffer, msg.bytes.byteOffset, msg.bytes.byteLength).toString('utf8');
+    const result = await evaluateChunk(evaluator, text, msg.firstLineNo, aggregator);
+    parentPort!.postMessage({ type: 'results', seq: msg.seq, result });
+  },
+);
