@@ -1,12 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { CdssError } from '@yijian/emr';
 import {
-  createLocalJWKSet,
-  createRemoteJWKSet,
-  type JWTPayload,
-  errors as joseErrors,
-  jwtVerify,
-} from 'jose';
+  importJwks,
+  type JwsAlgorithm,
+  JwsError,
+  jwsHeader,
+  type VerificationKey,
+  verifyJws,
+} from './jws.js';
 
 /**
  * CDS Hooks 2.0 client authentication: the EMR signs a JWT per call with its private key and
@@ -15,7 +16,7 @@ import {
  * the client called, `exp` in the future, `iat` and `jti`, and refuse a `jti` seen before.
  */
 
-export const ASYMMETRIC_ALGORITHMS = [
+export const ASYMMETRIC_ALGORITHMS: readonly JwsAlgorithm[] = [
   'RS256',
   'RS384',
   'RS512',
@@ -26,7 +27,18 @@ export const ASYMMETRIC_ALGORITHMS = [
   'ES384',
   'ES512',
   'EdDSA',
-] as const;
+];
+
+/** The claims of a verified client JWT. */
+export interface JWTPayload {
+  iss?: string;
+  aud?: string | string[];
+  exp?: number;
+  iat?: number;
+  nbf?: number;
+  jti?: string;
+  [claim: string]: unknown;
+}
 
 export interface CdsJwtVerifier {
   /** Verify the Authorization header for a call to `audiences[0]`; returns the claims or throws 401. */
@@ -43,12 +55,13 @@ export interface CdsJwtOptions {
   maxTokenAgeSec?: number;
 }
 
-type KeySet = ReturnType<typeof createLocalJWKSet> | ReturnType<typeof createRemoteJWKSet>;
+/** Where the client's public keys come from: a file read once, or a URL fetched (and re-fetched). */
+interface KeySet {
+  /** Keys for a token with this header; `refresh` asks a remote set to fetch again (unknown kid). */
+  keys(refresh: boolean): Promise<readonly VerificationKey[]>;
+}
 
-function loadKeySet(source: string): KeySet {
-  if (/^https?:\/\//i.test(source)) {
-    return createRemoteJWKSet(new URL(source), { timeoutDuration: 5000, cooldownDuration: 30_000 });
-  }
+function localKeySet(source: string): KeySet {
   let json: unknown;
   try {
     json = JSON.parse(readFileSync(source, 'utf8'));
@@ -57,19 +70,84 @@ function loadKeySet(source: string): KeySet {
       cause: error,
     });
   }
-  const keys = (json as { keys?: unknown }).keys;
-  if (!Array.isArray(keys) || keys.length === 0) {
-    throw new CdssError('CDSS_ERR_INVALID_CONFIG', `CDS Hooks JWKS file has no keys: ${source}`);
+  let keys: VerificationKey[];
+  try {
+    keys = importJwks(json);
+  } catch (error) {
+    throw new CdssError(
+      'CDSS_ERR_INVALID_CONFIG',
+      `CDS Hooks JWKS file ${source}: ${(error as Error).message}`,
+    );
   }
-  for (const k of keys as { kty?: string }[]) {
-    if (k.kty === 'oct')
-      throw new CdssError('CDSS_ERR_INVALID_CONFIG', 'CDS Hooks JWKS must not hold symmetric (oct) keys');
-  }
-  return createLocalJWKSet(json as Parameters<typeof createLocalJWKSet>[0]);
+  return { keys: async () => keys };
+}
+
+/** A JWKS URL: fetched on first use, again when a token names an unknown key (at most every 30 s). */
+function remoteKeySet(url: URL, timeoutMs = 5000, cooldownMs = 30_000): KeySet {
+  let keys: readonly VerificationKey[] | undefined;
+  let fetchedAt = 0;
+  let inFlight: Promise<readonly VerificationKey[]> | undefined;
+  const fetchKeys = () =>
+    (inFlight ??= (async () => {
+      try {
+        const res = await fetch(url, { signal: AbortSignal.timeout(timeoutMs), redirect: 'error' });
+        if (!res.ok) throw new Error(`HTTP ${res.status}`);
+        keys = importJwks(await res.json());
+        fetchedAt = Date.now();
+        return keys;
+      } finally {
+        inFlight = undefined;
+      }
+    })());
+  return {
+    async keys(refresh) {
+      if (keys && !(refresh && Date.now() - fetchedAt > cooldownMs)) return keys;
+      try {
+        return await fetchKeys();
+      } catch (error) {
+        if (keys) return keys;
+        throw unauthorized(`CDS Hooks JWKS cannot be fetched: ${(error as Error).message}`);
+      }
+    },
+  };
+}
+
+function loadKeySet(source: string): KeySet {
+  return /^https?:\/\//i.test(source) ? remoteKeySet(new URL(source)) : localKeySet(source);
 }
 
 function unauthorized(message: string): CdssError {
   return new CdssError('CDSS_ERR_UNAUTHORIZED', message);
+}
+
+/**
+ * The registered claims a CDS Hooks client JWT must carry (iss on the allow-list, aud naming this
+ * endpoint, exp in the future, iat not in the future and not older than `maxAge`, nbf passed, jti),
+ * with `tolerance` seconds of clock skew.
+ */
+function checkClaims(
+  payload: JWTPayload,
+  issuers: readonly string[],
+  audiences: readonly string[],
+  tolerance: number,
+  maxAge: number,
+): void {
+  const now = Math.floor(Date.now() / 1000);
+  const rejected = (claim: string) => unauthorized(`JWT claim rejected: ${claim}`);
+  for (const claim of ['iss', 'aud', 'exp', 'iat', 'jti'])
+    if (payload[claim] === undefined) throw unauthorized(`JWT claim rejected: ${claim} missing`);
+  if (typeof payload.iss !== 'string' || !issuers.includes(payload.iss)) throw rejected('iss');
+  const aud = payload.aud;
+  const auds = typeof aud === 'string' ? [aud] : Array.isArray(aud) ? aud : [];
+  if (!auds.some((a) => typeof a === 'string' && audiences.includes(a))) throw rejected('aud');
+  if (typeof payload.exp !== 'number' || !Number.isFinite(payload.exp)) throw rejected('exp');
+  if (payload.exp <= now - tolerance) throw unauthorized('JWT has expired');
+  if (typeof payload.iat !== 'number' || !Number.isFinite(payload.iat)) throw rejected('iat');
+  if (payload.iat > now + tolerance || now - payload.iat - tolerance > maxAge) throw rejected('iat');
+  if (payload.nbf !== undefined && (typeof payload.nbf !== 'number' || payload.nbf > now + tolerance))
+    throw rejected('nbf');
+  if (typeof payload.jti !== 'string' || payload.jti.length === 0 || payload.jti.length > 256)
+    throw rejected('jti');
 }
 
 export function createCdsJwtVerifier(options: CdsJwtOptions): CdsJwtVerifier {
@@ -90,29 +168,21 @@ export function createCdsJwtVerifier(options: CdsJwtOptions): CdsJwtVerifier {
     async verify(authorization, audiences) {
       const m = /^Bearer\s+([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*)\s*$/.exec(authorization ?? '');
       if (!m) throw unauthorized('CDS Hooks call needs Authorization: Bearer <signed JWT>');
+      const token = m[1]!;
       let payload: JWTPayload;
       try {
-        ({ payload } = await jwtVerify(m[1]!, keySet, {
-          algorithms: [...ASYMMETRIC_ALGORITHMS],
-          issuer: options.issuers,
-          audience: audiences,
-          requiredClaims: ['iss', 'aud', 'exp', 'iat', 'jti'],
-          clockTolerance: tolerance,
-          maxTokenAge: maxAge,
-        }));
+        const header = jwsHeader(token);
+        const kid = typeof header.kid === 'string' ? header.kid : undefined;
+        let keys = await keySet.keys(false);
+        // A key rotated in at the client: look again (remote sets; a file is read once).
+        if (kid !== undefined && !keys.some((k) => k.kid === kid)) keys = await keySet.keys(true);
+        payload = verifyJws(token, keys, ASYMMETRIC_ALGORITHMS) as JWTPayload;
       } catch (error) {
-        if (error instanceof joseErrors.JWTExpired) throw unauthorized('JWT has expired');
-        if (error instanceof joseErrors.JWTClaimValidationFailed)
-          throw unauthorized(`JWT claim rejected: ${error.claim}`);
-        if (error instanceof joseErrors.JOSEAlgNotAllowed)
-          throw unauthorized('JWT algorithm not allowed (asymmetric only)');
-        if (error instanceof joseErrors.JWKSNoMatchingKey)
-          throw unauthorized('No key in the JWKS matches the JWT');
-        if (error instanceof joseErrors.JWSSignatureVerificationFailed)
-          throw unauthorized('JWT signature is invalid');
-        if (error instanceof joseErrors.JOSEError) throw unauthorized(`JWT rejected: ${error.code}`);
+        if (error instanceof JwsError) throw unauthorized(error.message);
+        if (error instanceof CdssError) throw error;
         throw unauthorized('JWT rejected');
       }
+      checkClaims(payload, options.issuers, audiences, tolerance, maxAge);
       const now = Math.floor(Date.now() / 1000);
       if (now - lastSweep > 60) {
         for (const [jti, exp] of seen) if (exp + tolerance < now) seen.delete(jti);
