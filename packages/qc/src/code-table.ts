@@ -52,7 +52,7 @@ export function createCodeTable(entries: readonly CodeTableEntry[]): CodeTable {
 }
 
 /** Split one CSV line (RFC 4180 quotes). */
-function splitCsvLine(line: string): string[] {
+export function splitCsvLine(line: string): string[] {
   const out: string[] = [];
   let cur = '';
   let quoted = false;
