@@ -43,6 +43,11 @@ export interface ConsistencyInput {
   fired: ReadonlySet<string>;
   /** Facts from @yijian/rules: medication orders linked to graph concepts and classes. */
   facts?: PatientFacts;
+  /**
+   * Treated-condition labels whose orders fp.secondary.cc-mcc-missing already reported (as evidence of a
+   * missing CC/MCC): cs.treated-uncoded stays silent on them so one defect is not deducted twice.
+   */
+  supersededTreated?: ReadonlySet<string>;
 }
 
 // --- data --------------------------------------------------------------------------------------------------
@@ -579,7 +584,12 @@ function checkCopyPaste(record: PatientRecord, config: QcConfig, emit: Emit): vo
   }
 }
 
-function checkTreatedUncoded(record: PatientRecord, facts: PatientFacts | undefined, emit: Emit): void {
+function checkTreatedUncoded(
+  record: PatientRecord,
+  facts: PatientFacts | undefined,
+  superseded: ReadonlySet<string> | undefined,
+  emit: Emit,
+): void {
   const data = consistencyData();
   const fp = record.frontPage;
   const codes: { code: string; path: string }[] = fp
@@ -594,6 +604,7 @@ function checkTreatedUncoded(record: PatientRecord, facts: PatientFacts | undefi
     : record.diagnoses.flatMap((d, i) => (d.code ? [{ code: d.code, path: `diagnoses[${i}]` }] : []));
   if (codes.length === 0) return;
   data.treatedConditions.forEach((spec, k) => {
+    if (superseded?.has(spec.label)) return;
     const re = data.orderRes[k]!;
     // An order counts by its written name, or by the graph concept @yijian/rules linked it to (brand names).
     const linked = new Set(
@@ -650,7 +661,7 @@ export function runConsistencyChecks(
   checkAllergyText(record, input, emit);
   checkPatientTerms(record, input, emit);
   checkCopyPaste(record, config, emit);
-  checkTreatedUncoded(record, input.facts, emit);
+  checkTreatedUncoded(record, input.facts, input.supersededTreated, emit);
 }
 
 export type { Mention };

@@ -1,6 +1,7 @@
 import { type PatientRecord, type PatientRecordInput, parseRecord } from '@yijian/emr';
 import type { Annotation } from '@yijian/ner';
 import type { PatientFacts } from '@yijian/rules';
+import type { CcMccTable } from './cc-mcc-table.js';
 import type { CodeTable } from './code-table.js';
 import { runCompletenessChecks, type SectionsDetected } from './completeness.js';
 import { parseQcConfig, type QcConfig, type QcConfigInput } from './config.js';
@@ -8,6 +9,7 @@ import { annotationMap, type ConceptResolver, runConsistencyChecks } from './con
 import { FindingCollector } from './findings.js';
 import { runFrontPageChecks } from './front-page.js';
 import { scoreFindings } from './score.js';
+import { runCcMccCheck } from './secondary-cc-mcc.js';
 import { runTimelinessChecks } from './timeliness.js';
 import type { Finding, QcResult } from './types.js';
 
@@ -19,6 +21,11 @@ export interface DocumentAnnotation {
 
 export interface FrontPageOptions {
   codeTable?: CodeTable;
+  /**
+   * The hospital's CHS-DRG MCC/CC table (loadCcMccTableCsv): enables fp.secondary.cc-mcc-missing. Without
+   * it that check does not run.
+   */
+  ccMccTable?: CcMccTable;
   config?: QcConfigInput | QcConfig;
 }
 
@@ -31,6 +38,8 @@ export interface RecordQcInput {
   /** NER annotations of the record's documents. */
   annotations?: readonly DocumentAnnotation[];
   codeTable?: CodeTable;
+  /** The hospital's CHS-DRG MCC/CC table: enables fp.secondary.cc-mcc-missing. */
+  ccMccTable?: CcMccTable;
   config?: QcConfigInput | QcConfig;
   /** Review time: documents not yet due at this time are not reported missing. Default: final review. */
   at?: string;
@@ -76,6 +85,7 @@ export function evaluateFrontPage(
   const config = resolveConfig(options.config);
   const collector = new FindingCollector(r.id, config, r.frontPage);
   runFrontPageChecks(r, options.codeTable, config, collector.emit);
+  if (options.ccMccTable) runCcMccCheck(r, { table: options.ccMccTable }, collector.emit);
   return collector.findings;
 }
 
@@ -88,6 +98,13 @@ export function evaluateRecord(
   const config = resolveConfig(input.config);
   const collector = new FindingCollector(r.id, config, r.frontPage);
   runFrontPageChecks(r, input.codeTable, config, collector.emit);
+  const superseded = input.ccMccTable
+    ? runCcMccCheck(
+        r,
+        { table: input.ccMccTable, ...(input.facts ? { facts: input.facts } : {}) },
+        collector.emit,
+      )
+    : undefined;
   runTimelinessChecks(r, config, collector.emit);
   const sections = sectionsFromAnnotations(input.annotations);
   runCompletenessChecks(r, config, collector.emit, {
@@ -99,6 +116,7 @@ export function evaluateRecord(
     ...(input.resolver ? { resolver: input.resolver } : {}),
     ...(input.facts ? { facts: input.facts } : {}),
     fired: new Set(collector.findings.map((f) => f.ruleId)),
+    ...(superseded?.size ? { supersededTreated: superseded } : {}),
   });
   const { score, grade } = scoreFindings(collector.findings, config);
   return { recordId: r.id, findings: collector.findings, score, grade };

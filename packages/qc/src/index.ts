@@ -17,6 +17,15 @@ export {
   ruleSpecSchema,
 } from './catalog.js';
 export {
+  type CcMccEntry,
+  type CcMccLevel,
+  type CcMccTable,
+  createCcMccTable,
+  loadCcMccTableCsv,
+  loadDemoCcMccTable,
+  parseCcMccTableCsv,
+} from './cc-mcc-table.js';
+export {
   type CodeTable,
   type CodeTableEntry,
   createCodeTable,
@@ -40,9 +49,11 @@ export {
   type FrontPageOptions,
   type RecordQcInput,
 } from './evaluate.js';
+export { type CcMccFixture, generateCcMccFixtures } from './fixtures/cc-mcc.js';
 export { generateQcFixtures, type QcFixture } from './fixtures/generate.js';
 export { REQUIRED_FIELDS } from './front-page.js';
 export { type IdNumberInfo, idCheckCharacter, parseIdNumber } from './id-number.js';
 export { createGraphResolver } from './resolver.js';
 export { scoreFindings } from './score.js';
+export { ccMccEvidenceFileSchema, parseCcMccEvidence } from './secondary-cc-mcc.js';
 export type { Evidence, Finding, Grade, QcCategory, QcResult, Severity, Suggestion } from './types.js';

@@ -1,5 +1,6 @@
 import { CdssError, type PatientRecord, parseRecord } from '@yijian/emr';
 import type { Annotation } from '@yijian/ner';
+import { type CcMccTable, loadCcMccTableCsv } from '../cc-mcc-table.js';
 import { type CodeTable, loadCodeTableCsv } from '../code-table.js';
 import { parseQcConfig, type QcConfigInput } from '../config.js';
 import type { ConceptResolver } from '../consistency.js';
@@ -13,6 +14,8 @@ import { csvCell, findingCsvRow } from './report.js';
 export interface BatchWorkerOptions {
   mode: 'front-page' | 'record';
   codeTablePaths?: string[];
+  /** CHS-DRG MCC/CC table CSV files (code,level[,name]): enables fp.secondary.cc-mcc-missing. */
+  ccMccTablePaths?: string[];
   config?: QcConfigInput;
   /** Annotate documents with @yijian/ner over the default knowledge graph (record mode). */
   ner?: boolean;
@@ -49,6 +52,10 @@ export async function createLineEvaluator(options: BatchWorkerOptions): Promise<
   const codeTable: CodeTable | undefined = options.codeTablePaths?.length
     ? loadCodeTableCsv(...options.codeTablePaths)
     : undefined;
+  const ccMccTable: CcMccTable | undefined = options.ccMccTablePaths?.length
+    ? loadCcMccTableCsv(...options.ccMccTablePaths)
+    : undefined;
+  const tables = { ...(codeTable ? { codeTable } : {}), ...(ccMccTable ? { ccMccTable } : {}) };
   let annotate: ((r: PatientRecord) => Promise<{ documentId: string; annotation: Annotation }[]>) | undefined;
   let resolver: ConceptResolver | undefined;
   if (options.ner && options.mode === 'record') {
@@ -81,12 +88,12 @@ export async function createLineEvaluator(options: BatchWorkerOptions): Promise<
         const record = parseRecord(raw);
         let findings: Finding[];
         if (options.mode === 'front-page') {
-          findings = evaluateFrontPage(record, { config, ...(codeTable ? { codeTable } : {}) });
+          findings = evaluateFrontPage(record, { config, ...tables });
         } else {
           const annotations = annotate ? await annotate(record) : undefined;
           findings = evaluateRecord(record, {
             config,
-            ...(codeTable ? { codeTable } : {}),
+            ...tables,
             ...(annotations ? { annotations } : {}),
             ...(resolver ? { resolver } : {}),
             ...(options.at ? { at: options.at } : {}),

@@ -191,6 +191,7 @@ export async function runBatch(options: BatchOptions): Promise<BatchSummary> {
   const workerOptions: BatchWorkerOptions = {
     mode,
     ...(codeTablePaths ? { codeTablePaths } : {}),
+    ...(options.ccMccTablePaths ? { ccMccTablePaths: options.ccMccTablePaths } : {}),
     ...(config ? { config } : {}),
     ...(ner ? { ner } : {}),
     ...(at ? { at } : {}),
