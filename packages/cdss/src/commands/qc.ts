@@ -8,6 +8,7 @@ import {
   evaluateRecord,
   type Finding,
   formatProgress,
+  loadCcMccTableCsv,
   loadCodeTableCsv,
   parseQcConfig,
   type QcConfigInput,
@@ -35,6 +36,8 @@ Options:
   --front-page-only     check only the 病案首页 (fast path)
   --workers N           worker threads (default: all cores; 0 = in-process)
   --code-table FILE     hospital code table CSV (code,name); repeat for diagnoses and procedures
+  --cc-mcc-table FILE   hospital CHS-DRG MCC/CC table CSV (code,level[,name]); enables the check for
+                        CC/MCC-relevant secondary diagnoses the record proves but the front page lacks
   --config FILE         QC config JSON (disabledRules, enabledRules, overrides, scoring, timeliness …)
   --ner                 annotate documents with NER for the consistency checks (batch, whole records)
   --at TIME             review time: documents not yet due are not missing
@@ -87,6 +90,7 @@ async function batch(args: string[], ctx: CommandContext): Promise<number> {
       'front-page-only': { type: 'boolean' },
       workers: { type: 'string' },
       'code-table': { type: 'string', multiple: true },
+      'cc-mcc-table': { type: 'string', multiple: true },
       config: { type: 'string' },
       ner: { type: 'boolean' },
       at: { type: 'string' },
@@ -126,6 +130,9 @@ async function batch(args: string[], ctx: CommandContext): Promise<number> {
     ...(values['code-table']?.length
       ? { codeTablePaths: values['code-table'].map((p) => resolve(ctx.cwd, p)) }
       : {}),
+    ...(values['cc-mcc-table']?.length
+      ? { ccMccTablePaths: values['cc-mcc-table'].map((p) => resolve(ctx.cwd, p)) }
+      : {}),
     ...(config ? { config } : {}),
     ...(values.ner ? { ner: true } : {}),
     ...(values.at ? { at: values.at } : {}),
@@ -150,6 +157,7 @@ async function record(args: string[], ctx: CommandContext): Promise<number> {
     options: {
       'front-page-only': { type: 'boolean' },
       'code-table': { type: 'string', multiple: true },
+      'cc-mcc-table': { type: 'string', multiple: true },
       config: { type: 'string' },
       at: { type: 'string' },
       json: { type: 'boolean' },
@@ -164,12 +172,16 @@ async function record(args: string[], ctx: CommandContext): Promise<number> {
   const codeTable = values['code-table']?.length
     ? loadCodeTableCsv(...values['code-table'].map((p) => resolve(ctx.cwd, p)))
     : undefined;
+  const ccMccTable = values['cc-mcc-table']?.length
+    ? loadCcMccTableCsv(...values['cc-mcc-table'].map((p) => resolve(ctx.cwd, p)))
+    : undefined;
+  const tables = { ...(codeTable ? { codeTable } : {}), ...(ccMccTable ? { ccMccTable } : {}) };
   const config = parseQcConfig(readConfig(values.config, ctx.cwd) ?? {});
   const findings = values['front-page-only']
-    ? evaluateFrontPage(rec, { config, ...(codeTable ? { codeTable } : {}) })
+    ? evaluateFrontPage(rec, { config, ...tables })
     : evaluateRecord(rec, {
         config,
-        ...(codeTable ? { codeTable } : {}),
+        ...tables,
         ...(values.at ? { at: values.at } : {}),
       }).findings;
   const { score, grade } = scoreFindings(findings, config);
