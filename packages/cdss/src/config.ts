@@ -14,6 +14,11 @@ export const engineOptionsSchema = z.strictObject({
   ruleOverrides: z.unknown().optional(),
   /** CSV `code,name` ICD-10 table for front-page code checks; default: the shipped demo table. */
   codeTablePath: z.string().min(1).optional(),
+  /**
+   * CSV `code,level[,name]` CHS-DRG MCC/CC list the hospital supplies: enables the front-page check
+   * for CC/MCC-relevant secondary diagnoses the record proves but the front page lacks.
+   */
+  ccMccTablePath: z.string().min(1).optional(),
   /** Run record QC as part of analyze(). */
   qc: z.boolean().default(true),
 });

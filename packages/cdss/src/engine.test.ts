@@ -112,3 +112,24 @@ describe.skipIf(samples.length === 0)('sample records: every planted problem fou
     });
   }
 });
+
+describe('createEngine with a CC/MCC table', () => {
+  it('reports a CC/MCC secondary diagnosis the record proves but the front page lacks', async () => {
+    const { fileURLToPath } = await import('node:url');
+    const { generateCcMccFixtures } = await import('@yijian/qc');
+    const fixtures = generateCcMccFixtures();
+    const positive = fixtures.find((f) => f.expected.includes('fp.secondary.cc-mcc-missing'))!;
+    const negative = fixtures.find((f) => f.expected.length === 0)!;
+    const table = fileURLToPath(new URL('../../qc/resources/demo-cc-mcc.csv', import.meta.url));
+    const withTable = await createEngine({ nerModel: 'none', qc: false, ccMccTablePath: table });
+    const without = await createEngine({ nerModel: 'none', qc: false });
+    const rules = async (e: Engine, r: unknown) =>
+      (await e.qcFrontPage(r as never)).findings.map((f) => f.ruleId);
+    expect(await rules(withTable, positive.record)).toContain('fp.secondary.cc-mcc-missing');
+    expect(await rules(withTable, negative.record)).not.toContain('fp.secondary.cc-mcc-missing');
+    expect(await rules(without, positive.record)).not.toContain('fp.secondary.cc-mcc-missing');
+    await expect(createEngine({ ccMccTablePath: '/nonexistent/cc.csv' })).rejects.toMatchObject({
+      code: 'CDSS_ERR_IO',
+    });
+  });
+});

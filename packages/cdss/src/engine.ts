@@ -27,6 +27,7 @@ import {
   DEFAULT_QC_CONFIG,
   evaluateFrontPage,
   evaluateRecord,
+  loadCcMccTableCsv,
   loadCodeTableCsv,
   type QcResult,
   scoreFindings,
@@ -123,6 +124,8 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
   });
   await ruleEngine.ready();
   const codeTable = opts.codeTablePath ? loadCodeTableCsv(opts.codeTablePath) : undefined;
+  const ccMccTable = opts.ccMccTablePath ? loadCcMccTableCsv(opts.ccMccTablePath) : undefined;
+  const qcTables = { ...(codeTable ? { codeTable } : {}), ...(ccMccTable ? { ccMccTable } : {}) };
   const qcResolver = createGraphResolver(graph, linker);
 
   function linkMention(m: Mention): LinkedConcept | null {
@@ -190,7 +193,7 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
           facts,
           annotations,
           resolver: qcResolver,
-          ...(codeTable ? { codeTable } : {}),
+          ...qcTables,
         });
       return result;
     },
@@ -210,7 +213,7 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
 
     async qcFrontPage(input) {
       const record = toRecord(input);
-      const findings = evaluateFrontPage(record, codeTable ? { codeTable } : {});
+      const findings = evaluateFrontPage(record, qcTables);
       return { recordId: record.id, findings, ...scoreFindings(findings, DEFAULT_QC_CONFIG) };
     },
 
@@ -222,7 +225,7 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
         facts,
         annotations,
         resolver: qcResolver,
-        ...(codeTable ? { codeTable } : {}),
+        ...qcTables,
       });
     },
 

@@ -85,6 +85,7 @@ export const cdsResponseSchema = z.object({
 export type CdsCard = z.infer<typeof cdsCardSchema>;
 
 function shorten(text: string, maxChars: number): string {
+  if (text.length <= maxChars) return text; // UTF-16 length >= code points: nothing to cut
   const chars = Array.from(text);
   return chars.length <= maxChars ? text : `${chars.slice(0, maxChars - 1).join('')}…`;
 }
