@@ -290,6 +290,7 @@ export async function evaluateContraindications(
     // 慎用 is about exposure: a one-off (临时) dose, e.g. midazolam for intubation, is one tier lower.
     if (ci.relation === 'CAUTION_IN' && orders.every((m) => m.once)) severity = LOWER[severity];
     const used = historyOnly ? conds : present;
+    const pathText = pathTextOf(ci.path);
     hits.push({
       severity,
       vars: {
@@ -302,13 +303,13 @@ export async function evaluateContraindications(
         relation: ci.relation === 'CONTRAINDICATED_IN' ? '禁忌' : '慎用',
         reason: ci.reason,
         tier: TIER_ZH[ci.severity],
-        path: renderPath(ci.path),
+        path: pathText,
       },
       evidence: [
         ...orders.map((m) => m.provenance),
         ...doseEvidence,
         ...used.map((c) => c.provenance),
-        graphEvidence(ci.ruleId, ci.path, pathTextOf(ci.path), {
+        graphEvidence(ci.ruleId, ci.path, pathText, {
           relation: ci.relation,
           severity: ci.severity,
           source: ci.source,
