@@ -164,6 +164,12 @@ describe('vital signs', () => {
     for (const x of v) expect(text.slice(x.start, x.end)).toBe(x.text);
   });
 
+  it("does not read the fetal heart rate (胎心率) as the patient's", () => {
+    expect(vitals('胎心率 150次/分，心率 88次/分')).toEqual([
+      ['heartRate', 88, undefined, 'bpm', '心率 88次/分'],
+    ]);
+  });
+
   it('reads bare values, and a name with its abbreviation in brackets', () => {
     expect(vitals('T:36.5 P:80 R:20 BP:120/80').map((v) => [v[0], v[1]])).toEqual([
       ['temperature', 36.5],

@@ -37,9 +37,10 @@ const FILLER =
   '(?:为|是|约|最高|最低|高达|最高达|达|波动于|波动在|维持在|控制在|下降至|降至|降到|升至|升高至|上升至|低至|测|监测|:|=|\\s)*';
 // A whole number (no backtracking into 37.5 → 37) that does not start a range (37.5-38.5℃).
 const NUMBER = '(\\d{1,3}(?:\\.\\d{1,2})?)(?![\\d.])(?!\\s*[-~至到]\\s*\\d)';
-// Works on folded text (full width folded, lower case): ℃ stays, ／ is /, ％ is %.
+// Works on folded text (full width folded, lower case): ℃ stays, ／ is /, ％ is %. 胎心率 is the
+// fetus's, not the patient's heart rate.
 const VITAL_RE = new RegExp(
-  `(?<![a-z0-9])(${NAMES})(?:\\([a-z0-9]{1,5}\\))?${FILLER}${NUMBER}(?:\\s*/\\s*${NUMBER})?\\s*(℃|°c|° c|度|°f|℉|次/分钟|次/分|次/min|次/mins|/min|/分|bpm|mmhg|kpa|%)?(?![a-z0-9])`,
+  `(?<![a-z0-9胎])(${NAMES})(?:\\([a-z0-9]{1,5}\\))?${FILLER}${NUMBER}(?:\\s*/\\s*${NUMBER})?\\s*(℃|°c|° c|度|°f|℉|次/分钟|次/分|次/min|次/mins|/min|/分|bpm|mmhg|kpa|%)?(?![a-z0-9])`,
   'g',
 );
 
