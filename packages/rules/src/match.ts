@@ -148,6 +148,9 @@ const medIndexOf = memoOn((meds: readonly MedicationFact[]): MedIndex => {
   return index;
 });
 
+/** Marks of the orders a selector reaches; reused across calls (the function runs to completion). */
+let hitScratch = new Uint8Array(64);
+
 /**
  * The orders of `meds` that `sel` matches, in list order: the same as `meds.filter((m) =>
  * matchesDrug(sel, m))`, but only the orders an id or name of the selector can reach are tested
@@ -156,7 +159,9 @@ const medIndexOf = memoOn((meds: readonly MedicationFact[]): MedIndex => {
 export function medsMatching(sel: CompiledDrugSelector, meds: readonly MedicationFact[]): MedicationFact[] {
   if (meds.length === 0) return [];
   const index = medIndexOf(meds);
-  const hit = new Uint8Array(meds.length);
+  if (hitScratch.length < meds.length) hitScratch = new Uint8Array(meds.length * 2);
+  const hit = hitScratch;
+  hit.fill(0, 0, meds.length);
   let any = false;
   for (const id of sel.ids) {
     const list = index.byId.get(id);
