@@ -150,7 +150,7 @@ describe('review store', () => {
     });
     store.act('r1:a', { action: 'confirm', user: reviewer });
     const again = store.ingestAnalysis(rec, { alerts: [], qc: { findings: [finding('a', 'x', 'warning')] } });
-    expect(again).toEqual({ recordId: 'r1', added: 0, updated: 1, resolved: 1 });
+    expect(again).toEqual({ tenant: 'default', recordId: 'r1', added: 0, updated: 1, resolved: 1 });
     expect(store.finding('r1:a')!.status).toBe('confirmed');
     expect(store.finding('r1:b')!.status).toBe('resolved');
     expect(store.audit({ findingKey: 'r1:b' })[0]).toMatchObject({ action: 'reanalysed', userId: 'system' });

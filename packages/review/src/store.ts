@@ -10,6 +10,7 @@ import {
   alertLikeSchema,
   type Dashboard,
   type DashboardQuery,
+  DEFAULT_TENANT,
   type FindingSource,
   type QueueFilter,
   type QueueItem,
@@ -22,6 +23,8 @@ import {
   SEVERITY_RANK,
   type SortKey,
   type StoredFinding,
+  TENANT_ID_RE,
+  type TenantScope,
   TRANSITIONS,
 } from './types.js';
 
@@ -56,6 +59,7 @@ export interface AnalysisInput {
 }
 
 export interface IngestResult {
+  tenant: string;
   recordId: string;
   added: number;
   updated: number;
@@ -64,6 +68,7 @@ export interface IngestResult {
 }
 
 export interface StoredRecord {
+  tenant: string;
   meta: RecordMeta;
   record: PatientRecord | null;
   mentions: StoredMention[];
@@ -77,6 +82,8 @@ export interface ActionInput {
   note?: string;
   /** Optimistic concurrency: refuse when the finding is no longer in this status. */
   expectedStatus?: ReviewStatus;
+  /** Tenant of the finding (default `default`). */
+  tenant?: string;
 }
 
 export interface ReviewStoreOptions {
@@ -86,9 +93,18 @@ export interface ReviewStoreOptions {
   now?: () => Date;
 }
 
+/**
+ * Records are identified by (tenant, record id): two hospitals may both send a record `r1`, and each
+ * keeps its own record, findings and audit trail. Methods that take a record id or finding key take
+ * the tenant too (default `default`); queries take a {@link TenantScope}.
+ */
 export interface ReviewStore {
   /** Store one analysed record: its JSON, mentions, and every finding (QC, CDSS, adverse events). */
-  ingestAnalysis(recordJson: unknown, analysis: AnalysisInput, options?: { user?: ReviewUser }): IngestResult;
+  ingestAnalysis(
+    recordJson: unknown,
+    analysis: AnalysisInput,
+    options?: { user?: ReviewUser; tenant?: string },
+  ): IngestResult;
   /**
    * Import `findings.ndjson` of `yijian qc batch` (each line `{ recordId, department, doctor,
    * dischargeDate, ...finding }`). Lines that are not findings are counted, not stored.
@@ -96,17 +112,31 @@ export interface ReviewStore {
   importFindingsNdjson(
     lines: Iterable<string>,
     /** `note`: what the audit trail says about the import (default: batch QC results). */
-    options?: { user?: ReviewUser; note?: string },
+    options?: { user?: ReviewUser; note?: string; tenant?: string },
   ): { imported: number; rejected: number };
   queue(query?: QueueQuery): QueuePage;
   /** Every row of the filter, in queue order (CSV export). */
   iterate(query?: Omit<QueueQuery, 'limit' | 'cursor'>): IterableIterator<QueueItem>;
-  finding(key: string): StoredFinding | undefined;
-  record(recordId: string): StoredRecord | undefined;
-  findingsOf(recordId: string): StoredFinding[];
+  finding(key: string, tenant?: string): StoredFinding | undefined;
+  record(recordId: string, tenant?: string): StoredRecord | undefined;
+  findingsOf(recordId: string, tenant?: string): StoredFinding[];
+  /** Tenants (within the scope) holding a record with this id, sorted. */
+  tenantsOfRecord(recordId: string, scope?: TenantScope): string[];
+  /** Tenants (within the scope) holding a finding with this key, sorted. */
+  tenantsOfFinding(key: string, scope?: TenantScope): string[];
   act(key: string, input: ActionInput): StoredFinding;
-  audit(filter?: { recordId?: string; findingKey?: string; limit?: number; before?: number }): AuditEntry[];
-  facets(): {
+  audit(
+    filter?: TenantScope & {
+      tenant?: string;
+      recordId?: string;
+      findingKey?: string;
+      limit?: number;
+      before?: number;
+    },
+  ): AuditEntry[];
+  facets(scope?: TenantScope): {
+    /** Tenants with findings, within the scope. */
+    tenants: string[];
     departments: string[];
     doctors: string[];
     rules: { ruleId: string; summary: string }[];
@@ -121,23 +151,26 @@ export interface ReviewStore {
 
 const SYSTEM_USER: ReviewUser = { id: 'system', name: '系统', role: 'admin' };
 
-const SCHEMA = `
-CREATE TABLE IF NOT EXISTS records (
-  id TEXT PRIMARY KEY,
+/** Schema version kept in `PRAGMA user_version`: 0 = before tenants (or a new file), 1 = tenants. */
+const SCHEMA_VERSION = 1;
+
+const recordsTable = (name: string) => `CREATE TABLE IF NOT EXISTS ${name} (
+  tenant TEXT NOT NULL DEFAULT 'default',
+  id TEXT NOT NULL,
   department TEXT NOT NULL,
   doctor TEXT NOT NULL,
   discharge_date TEXT NOT NULL,
   record_json TEXT,
   mentions_json TEXT,
-  ingested_at TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS records_date ON records (discharge_date);
-CREATE INDEX IF NOT EXISTS records_dept_date ON records (department, discharge_date);
+  ingested_at TEXT NOT NULL,
+  PRIMARY KEY (tenant, id)
+);`;
 
-CREATE TABLE IF NOT EXISTS findings (
+const findingsTable = (name: string) => `CREATE TABLE IF NOT EXISTS ${name} (
   seq INTEGER PRIMARY KEY,
-  key TEXT NOT NULL UNIQUE,
-  record_id TEXT NOT NULL REFERENCES records (id),
+  tenant TEXT NOT NULL DEFAULT 'default',
+  key TEXT NOT NULL,
+  record_id TEXT NOT NULL,
   department TEXT NOT NULL,
   doctor TEXT NOT NULL,
   discharge_date TEXT NOT NULL,
@@ -154,10 +187,25 @@ CREATE TABLE IF NOT EXISTS findings (
   status_note TEXT,
   created_at TEXT NOT NULL,
   updated_at TEXT NOT NULL,
-  updated_by TEXT
-);
-CREATE INDEX IF NOT EXISTS findings_record ON findings (record_id, source);
+  updated_by TEXT,
+  UNIQUE (tenant, key),
+  FOREIGN KEY (tenant, record_id) REFERENCES records (tenant, id)
+);`;
+
+const SCHEMA = `
+${recordsTable('records')}
+CREATE INDEX IF NOT EXISTS records_date ON records (discharge_date);
+CREATE INDEX IF NOT EXISTS records_dept_date ON records (department, discharge_date);
+CREATE INDEX IF NOT EXISTS records_id ON records (id);
+CREATE INDEX IF NOT EXISTS records_tenant_date ON records (tenant, discharge_date);
+
+${findingsTable('findings')}
+CREATE INDEX IF NOT EXISTS findings_key ON findings (key);
+CREATE INDEX IF NOT EXISTS findings_record ON findings (tenant, record_id, source);
+CREATE INDEX IF NOT EXISTS findings_record_id ON findings (record_id);
 CREATE INDEX IF NOT EXISTS findings_date ON findings (discharge_date);
+CREATE INDEX IF NOT EXISTS findings_tenant_date ON findings (tenant, discharge_date);
+CREATE INDEX IF NOT EXISTS findings_tenant_status_date ON findings (tenant, status, discharge_date);
 CREATE INDEX IF NOT EXISTS findings_status_date ON findings (status, discharge_date);
 CREATE INDEX IF NOT EXISTS findings_dept_date ON findings (department, discharge_date);
 CREATE INDEX IF NOT EXISTS findings_doctor_date ON findings (doctor, discharge_date);
@@ -184,15 +232,66 @@ CREATE TABLE IF NOT EXISTS audit (
   record_id TEXT NOT NULL,
   from_status TEXT,
   to_status TEXT,
-  note TEXT
+  note TEXT,
+  tenant TEXT NOT NULL DEFAULT 'default'
 );
 CREATE INDEX IF NOT EXISTS audit_record ON audit (record_id, seq);
 CREATE INDEX IF NOT EXISTS audit_finding ON audit (finding_key, seq);
+CREATE INDEX IF NOT EXISTS audit_tenant ON audit (tenant, seq);
 CREATE TRIGGER IF NOT EXISTS audit_no_update BEFORE UPDATE ON audit
   BEGIN SELECT RAISE(ABORT, 'audit trail is append-only'); END;
 CREATE TRIGGER IF NOT EXISTS audit_no_delete BEFORE DELETE ON audit
   BEGIN SELECT RAISE(ABORT, 'audit trail is append-only'); END;
 `;
+
+const RECORD_COLUMNS = 'id, department, doctor, discharge_date, record_json, mentions_json, ingested_at';
+const FINDING_COLUMNS = `seq, key, record_id, department, doctor, discharge_date, source, rule_id, rule_version,
+  category, severity, severity_rank, summary, grade, finding_json, status, status_note, created_at, updated_at, updated_by`;
+
+/**
+ * Bring a database to {@link SCHEMA_VERSION}. A file written before tenants (user_version 0 with a
+ * `records` table) gets its records and findings tables rebuilt with a `tenant` column in the key
+ * (SQLite cannot change a primary key in place), every existing row under tenant `default`; the
+ * append-only audit table gains a `tenant` column (`ALTER TABLE ADD COLUMN`, no row is rewritten).
+ * One immediate transaction: a crash leaves the old schema, and two processes cannot both migrate.
+ */
+function migrate(db: Database.Database): void {
+  const version = () => db.pragma('user_version', { simple: true }) as number;
+  if (version() >= SCHEMA_VERSION) return;
+  // Foreign keys cannot be switched inside a transaction; the rebuild drops a referenced table.
+  db.pragma('foreign_keys = OFF');
+  try {
+    db.transaction(() => {
+      if (version() >= SCHEMA_VERSION) return;
+      const hasRecords = db
+        .prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'records'")
+        .get();
+      const hasTenant = (table: string) =>
+        (db.prepare(`SELECT name FROM pragma_table_info('${table}')`).all() as { name: string }[]).some(
+          (c) => c.name === 'tenant',
+        );
+      if (hasRecords && !hasTenant('records')) {
+        db.exec(`${recordsTable('records_v1')}
+          INSERT INTO records_v1 (tenant, ${RECORD_COLUMNS}) SELECT 'default', ${RECORD_COLUMNS} FROM records;
+          ${findingsTable('findings_v1')}
+          INSERT INTO findings_v1 (tenant, ${FINDING_COLUMNS}) SELECT 'default', ${FINDING_COLUMNS} FROM findings;
+          DROP TABLE findings;
+          DROP TABLE records;
+          ALTER TABLE records_v1 RENAME TO records;
+          ALTER TABLE findings_v1 RENAME TO findings;`);
+        if (!hasTenant('audit'))
+          db.exec("ALTER TABLE audit ADD COLUMN tenant TEXT NOT NULL DEFAULT 'default'");
+      }
+      db.exec(SCHEMA);
+      const broken = db.pragma('foreign_key_check') as unknown[];
+      if (broken.length)
+        throw new CdssError('CDSS_ERR_IO', `Review store migration left ${broken.length} dangling findings`);
+      db.pragma(`user_version = ${SCHEMA_VERSION}`);
+    }).immediate();
+  } finally {
+    db.pragma('foreign_keys = ON');
+  }
+}
 
 const SORT_COLUMNS: Record<SortKey, string> = {
   dischargeDate: 'discharge_date',
@@ -204,11 +303,12 @@ const SORT_COLUMNS: Record<SortKey, string> = {
   updatedAt: 'updated_at',
 };
 
-const ITEM_COLUMNS = `key, record_id, department, doctor, discharge_date, source, rule_id, rule_version, category,
+const ITEM_COLUMNS = `tenant, key, record_id, department, doctor, discharge_date, source, rule_id, rule_version, category,
   severity, summary, grade, status, status_note, updated_at, updated_by`;
 
 interface FindingRow {
   seq: number;
+  tenant: string;
   key: string;
   record_id: string;
   department: string;
@@ -231,6 +331,7 @@ interface FindingRow {
 
 function toItem(row: FindingRow): QueueItem {
   return {
+    tenant: row.tenant,
     key: row.key,
     recordId: row.record_id,
     department: row.department,
@@ -276,9 +377,41 @@ function decodeCursor(cursor: string): [string | number, number] {
   });
 }
 
+/** `tenant IN (…)` for a scope (nothing for every tenant; never true for an empty list), plus one tenant. */
+function tenantClause(
+  filter: TenantScope & { tenant?: string | undefined },
+  parts: string[],
+  params: (string | number)[],
+  column = 'tenant',
+): void {
+  if (filter.tenants) {
+    // An empty scope sees nothing: the column is NOT NULL.
+    if (filter.tenants.length === 0) parts.push(`${column} IS NULL`);
+    else {
+      parts.push(`${column} IN (${filter.tenants.map(() => '?').join(', ')})`);
+      params.push(...filter.tenants);
+    }
+  }
+  if (filter.tenant) {
+    parts.push(`${column} = ?`);
+    params.push(filter.tenant);
+  }
+}
+
+/** A tenant id as given (default `default`), checked against the service's rule. */
+function tenantId(tenant: string | undefined): string {
+  const t = tenant ?? DEFAULT_TENANT;
+  if (!TENANT_ID_RE.test(t))
+    throw new CdssError('CDSS_ERR_INVALID_REQUEST', `Invalid tenant id ${JSON.stringify(t)}`, {
+      issues: [{ path: ['tenant'], message: 'lower-case letters, digits, - and _ (at most 63)' }],
+    });
+  return t;
+}
+
 function whereOf(filter: QueueFilter): { sql: string; params: (string | number)[] } {
   const parts: string[] = [];
   const params: (string | number)[] = [];
+  tenantClause(filter, parts, params);
   const eq = (column: string, value: string | number | undefined) => {
     if (value === undefined || value === '') return;
     parts.push(`${column} = ?`);
@@ -347,43 +480,50 @@ export function createReviewStore(options: ReviewStoreOptions): ReviewStore {
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = NORMAL');
   db.pragma('foreign_keys = ON');
-  db.exec(SCHEMA);
+  try {
+    migrate(db);
+  } catch (error) {
+    db.close();
+    throw error;
+  }
 
   const upsertRecord =
-    db.prepare(`INSERT INTO records (id, department, doctor, discharge_date, record_json, mentions_json, ingested_at)
-    VALUES (@id, @department, @doctor, @dischargeDate, @recordJson, @mentionsJson, @at)
-    ON CONFLICT (id) DO UPDATE SET department = excluded.department, doctor = excluded.doctor,
+    db.prepare(`INSERT INTO records (tenant, id, department, doctor, discharge_date, record_json, mentions_json, ingested_at)
+    VALUES (@tenant, @id, @department, @doctor, @dischargeDate, @recordJson, @mentionsJson, @at)
+    ON CONFLICT (tenant, id) DO UPDATE SET department = excluded.department, doctor = excluded.doctor,
       discharge_date = excluded.discharge_date,
       record_json = COALESCE(excluded.record_json, records.record_json),
       mentions_json = COALESCE(excluded.mentions_json, records.mentions_json),
       ingested_at = excluded.ingested_at`);
-  const selectKey = db.prepare<[string], { status: ReviewStatus; finding_json: string }>(
-    'SELECT status, finding_json FROM findings WHERE key = ?',
+  const selectKey = db.prepare<[string, string], { status: ReviewStatus; finding_json: string }>(
+    'SELECT status, finding_json FROM findings WHERE tenant = ? AND key = ?',
   );
   const insertFinding =
-    db.prepare(`INSERT INTO findings (key, record_id, department, doctor, discharge_date, source,
+    db.prepare(`INSERT INTO findings (tenant, key, record_id, department, doctor, discharge_date, source,
       rule_id, rule_version, category, severity, severity_rank, summary, grade, finding_json, status, created_at, updated_at)
-    VALUES (@key, @recordId, @department, @doctor, @dischargeDate, @source, @ruleId, @ruleVersion, @category, @severity,
+    VALUES (@tenant, @key, @recordId, @department, @doctor, @dischargeDate, @source, @ruleId, @ruleVersion, @category, @severity,
       @severityRank, @summary, @grade, @json, 'open', @at, @at)`);
   const updateFinding = db.prepare(`UPDATE findings SET department = @department, doctor = @doctor,
       discharge_date = @dischargeDate, rule_version = @ruleVersion, severity = @severity, severity_rank = @severityRank,
-      summary = @summary, grade = @grade, finding_json = @json WHERE key = @key`);
-  const keysOfRecord = db.prepare<[string, string], { key: string; status: ReviewStatus }>(
-    'SELECT key, status FROM findings WHERE record_id = ? AND source = ?',
+      summary = @summary, grade = @grade, finding_json = @json WHERE tenant = @tenant AND key = @key`);
+  const keysOfRecord = db.prepare<[string, string, string], { key: string; status: ReviewStatus }>(
+    'SELECT key, status FROM findings WHERE tenant = ? AND record_id = ? AND source = ?',
   );
   const setStatus = db.prepare(
-    'UPDATE findings SET status = @status, status_note = @note, updated_at = @at, updated_by = @user WHERE key = @key',
+    `UPDATE findings SET status = @status, status_note = @note, updated_at = @at, updated_by = @user
+     WHERE tenant = @tenant AND key = @key`,
   );
   const insertAudit =
-    db.prepare(`INSERT INTO audit (at, user_id, user_name, role, action, finding_key, record_id,
-      from_status, to_status, note) VALUES (@at, @userId, @userName, @role, @action, @findingKey, @recordId,
+    db.prepare(`INSERT INTO audit (tenant, at, user_id, user_name, role, action, finding_key, record_id,
+      from_status, to_status, note) VALUES (@tenant, @at, @userId, @userName, @role, @action, @findingKey, @recordId,
       @fromStatus, @toStatus, @note)`);
-  const selectFinding = db.prepare<[string], FindingRow>(
-    `SELECT seq, ${ITEM_COLUMNS}, finding_json FROM findings WHERE key = ?`,
+  const selectFinding = db.prepare<[string, string], FindingRow>(
+    `SELECT seq, ${ITEM_COLUMNS}, finding_json FROM findings WHERE tenant = ? AND key = ?`,
   );
   const selectRecord = db.prepare<
-    [string],
+    [string, string],
     {
+      tenant: string;
       id: string;
       department: string;
       doctor: string;
@@ -392,12 +532,14 @@ export function createReviewStore(options: ReviewStoreOptions): ReviewStore {
       mentions_json: string | null;
       ingested_at: string;
     }
-  >('SELECT * FROM records WHERE id = ?');
-  const selectFindingsOf = db.prepare<[string], FindingRow>(
-    `SELECT seq, ${ITEM_COLUMNS}, finding_json FROM findings WHERE record_id = ? ORDER BY severity_rank DESC, seq`,
+  >('SELECT * FROM records WHERE tenant = ? AND id = ?');
+  const selectFindingsOf = db.prepare<[string, string], FindingRow>(
+    `SELECT seq, ${ITEM_COLUMNS}, finding_json FROM findings WHERE tenant = ? AND record_id = ?
+     ORDER BY severity_rank DESC, seq`,
   );
 
   function audit(
+    tenant: string,
     user: ReviewUser,
     action: AuditEntry['action'],
     recordId: string,
@@ -410,6 +552,7 @@ export function createReviewStore(options: ReviewStoreOptions): ReviewStore {
     } = {},
   ) {
     insertAudit.run({
+      tenant,
       at,
       userId: user.id,
       userName: user.name,
@@ -424,9 +567,10 @@ export function createReviewStore(options: ReviewStoreOptions): ReviewStore {
   }
 
   /** Insert or refresh one finding; returns 'added' | 'updated'. Review status is never reset here. */
-  function putFinding(meta: RecordMeta, finding: AlertLike, at: string): 'added' | 'updated' {
+  function putFinding(tenant: string, meta: RecordMeta, finding: AlertLike, at: string): 'added' | 'updated' {
     const key = `${meta.id}:${finding.id}`;
     const row = {
+      tenant,
       key,
       recordId: meta.id,
       department: meta.department,
@@ -443,7 +587,7 @@ export function createReviewStore(options: ReviewStoreOptions): ReviewStore {
       json: JSON.stringify(finding),
       at,
     };
-    if (selectKey.get(key)) {
+    if (selectKey.get(tenant, key)) {
       updateFinding.run(row);
       return 'updated';
     }
@@ -452,10 +596,17 @@ export function createReviewStore(options: ReviewStoreOptions): ReviewStore {
   }
 
   const ingestTx = db.transaction(
-    (record: PatientRecord, recordJson: string, analysis: AnalysisInput, user: ReviewUser): IngestResult => {
+    (
+      tenant: string,
+      record: PatientRecord,
+      recordJson: string,
+      analysis: AnalysisInput,
+      user: ReviewUser,
+    ): IngestResult => {
       const at = now().toISOString();
       const meta = recordMeta(record);
       upsertRecord.run({
+        tenant,
         ...meta,
         recordJson,
         mentionsJson: JSON.stringify(sanitizeMentions(analysis.mentions)),
@@ -473,21 +624,22 @@ export function createReviewStore(options: ReviewStoreOptions): ReviewStore {
       const covered: FindingSource[] = ['cdss'];
       if (analysis.qc) covered.push('qc');
       if (analysis.adverseEvents) covered.push('ae');
-      const result: IngestResult = { recordId: meta.id, added: 0, updated: 0, resolved: 0 };
+      const result: IngestResult = { tenant, recordId: meta.id, added: 0, updated: 0, resolved: 0 };
       for (const source of covered) {
         const fresh = bySource.get(source) ?? [];
         const freshKeys = new Set(fresh.map((f) => `${meta.id}:${f.id}`));
-        for (const f of fresh) result[putFinding(meta, f, at)]++;
-        for (const old of keysOfRecord.all(meta.id, source)) {
+        for (const f of fresh) result[putFinding(tenant, meta, f, at)]++;
+        for (const old of keysOfRecord.all(tenant, meta.id, source)) {
           if (freshKeys.has(old.key) || old.status === 'resolved' || old.status === 'dismissed') continue;
           setStatus.run({
+            tenant,
             key: old.key,
             status: 'resolved',
             note: '重新分析后不再出现',
             at,
             user: SYSTEM_USER.id,
           });
-          audit(SYSTEM_USER, 'reanalysed', meta.id, at, {
+          audit(tenant, SYSTEM_USER, 'reanalysed', meta.id, at, {
             findingKey: old.key,
             fromStatus: old.status,
             toStatus: 'resolved',
@@ -496,14 +648,14 @@ export function createReviewStore(options: ReviewStoreOptions): ReviewStore {
           result.resolved++;
         }
       }
-      audit(user, 'ingest', meta.id, at, {
+      audit(tenant, user, 'ingest', meta.id, at, {
         note: `新增 ${result.added}，更新 ${result.updated}，自动解决 ${result.resolved}`,
       });
       return result;
     },
   );
 
-  const importTx = db.transaction((lines: string[], user: ReviewUser, note: string) => {
+  const importTx = db.transaction((tenant: string, lines: string[], user: ReviewUser, note: string) => {
     const at = now().toISOString();
     let imported = 0;
     let rejected = 0;
@@ -532,19 +684,20 @@ export function createReviewStore(options: ReviewStoreOptions): ReviewStore {
       };
       const metaKey = JSON.stringify(meta);
       if (metaKey !== lastMeta) {
-        upsertRecord.run({ ...meta, recordJson: null, mentionsJson: null, at });
+        upsertRecord.run({ tenant, ...meta, recordJson: null, mentionsJson: null, at });
         lastMeta = metaKey;
       }
-      putFinding(meta, parsed.data, at);
+      putFinding(tenant, meta, parsed.data, at);
       touched.add(recordId);
       imported++;
     }
-    for (const recordId of touched) audit(user, 'ingest', recordId, at, { note });
+    for (const recordId of touched) audit(tenant, user, 'ingest', recordId, at, { note });
     return { imported, rejected };
   });
 
   const actTx = db.transaction((key: string, input: ActionInput): StoredFinding => {
-    const row = selectFinding.get(key);
+    const tenant = input.tenant ?? DEFAULT_TENANT;
+    const row = selectFinding.get(tenant, key);
     if (!row) throw new CdssError('CDSS_ERR_NOT_FOUND', `Finding ${key} does not exist`);
     const transition = TRANSITIONS[input.action];
     const note = input.note?.trim() || null;
@@ -563,14 +716,14 @@ export function createReviewStore(options: ReviewStoreOptions): ReviewStore {
     if (!transition.from.includes(row.status))
       throw new CdssError('CDSS_ERR_CONFLICT', `Cannot ${input.action} a finding in status ${row.status}`);
     const at = now().toISOString();
-    setStatus.run({ key, status: transition.to, note, at, user: input.user.name });
-    audit(input.user, input.action, row.record_id, at, {
+    setStatus.run({ tenant, key, status: transition.to, note, at, user: input.user.name });
+    audit(tenant, input.user, input.action, row.record_id, at, {
       findingKey: key,
       fromStatus: row.status,
       toStatus: transition.to,
       note,
     });
-    return toStored(selectFinding.get(key)!);
+    return toStored(selectFinding.get(tenant, key)!);
   });
 
   function orderOf(query: QueueQuery): { column: string; dir: 'ASC' | 'DESC' } {
@@ -601,15 +754,23 @@ export function createReviewStore(options: ReviewStoreOptions): ReviewStore {
           'CDSS_ERR_INVALID_REQUEST',
           `Analysis is of record ${analysis.recordId}, not ${record.id}`,
         );
-      return ingestTx(record, JSON.stringify(record), analysis, ingestOptions.user ?? SYSTEM_USER);
+      return ingestTx(
+        tenantId(ingestOptions.tenant),
+        record,
+        JSON.stringify(record),
+        analysis,
+        ingestOptions.user ?? SYSTEM_USER,
+      );
     },
 
     importFindingsNdjson(lines, importOptions = {}) {
+      const tenant = tenantId(importOptions.tenant);
       const batch: string[] = [];
       let imported = 0;
       let rejected = 0;
       const flush = () => {
         const r = importTx(
+          tenant,
           batch.splice(0),
           importOptions.user ?? SYSTEM_USER,
           importOptions.note ?? '导入批量质控结果',
@@ -662,15 +823,16 @@ export function createReviewStore(options: ReviewStoreOptions): ReviewStore {
       for (const row of statement.iterate(...params) as IterableIterator<FindingRow>) yield toItem(row);
     },
 
-    finding(key) {
-      const row = selectFinding.get(key);
+    finding(key, tenant = DEFAULT_TENANT) {
+      const row = selectFinding.get(tenant, key);
       return row ? toStored(row) : undefined;
     },
 
-    record(recordId) {
-      const row = selectRecord.get(recordId);
+    record(recordId, tenant = DEFAULT_TENANT) {
+      const row = selectRecord.get(tenant, recordId);
       if (!row) return undefined;
       return {
+        tenant: row.tenant,
         meta: {
           id: row.id,
           department: row.department,
@@ -683,8 +845,30 @@ export function createReviewStore(options: ReviewStoreOptions): ReviewStore {
       };
     },
 
-    findingsOf(recordId) {
-      return selectFindingsOf.all(recordId).map(toStored);
+    findingsOf(recordId, tenant = DEFAULT_TENANT) {
+      return selectFindingsOf.all(tenant, recordId).map(toStored);
+    },
+
+    tenantsOfRecord(recordId, scope = {}) {
+      const parts = ['id = ?'];
+      const params: (string | number)[] = [recordId];
+      tenantClause(scope, parts, params);
+      return (
+        cached(`SELECT tenant FROM records WHERE ${parts.join(' AND ')} ORDER BY tenant`).all(...params) as {
+          tenant: string;
+        }[]
+      ).map((r) => r.tenant);
+    },
+
+    tenantsOfFinding(key, scope = {}) {
+      const parts = ['key = ?'];
+      const params: (string | number)[] = [key];
+      tenantClause(scope, parts, params);
+      return (
+        cached(`SELECT tenant FROM findings WHERE ${parts.join(' AND ')} ORDER BY tenant`).all(...params) as {
+          tenant: string;
+        }[]
+      ).map((r) => r.tenant);
     },
 
     act(key, input) {
@@ -694,6 +878,7 @@ export function createReviewStore(options: ReviewStoreOptions): ReviewStore {
     audit(filter = {}) {
       const parts: string[] = [];
       const params: (string | number)[] = [];
+      tenantClause(filter, parts, params);
       if (filter.recordId) {
         parts.push('record_id = ?');
         params.push(filter.recordId);
@@ -711,6 +896,7 @@ export function createReviewStore(options: ReviewStoreOptions): ReviewStore {
         `SELECT * FROM audit WHERE ${parts.length ? parts.join(' AND ') : '1'} ORDER BY seq DESC LIMIT ?`,
       ).all(...params, limit) as {
         seq: number;
+        tenant: string;
         at: string;
         user_id: string;
         user_name: string;
@@ -724,6 +910,7 @@ export function createReviewStore(options: ReviewStoreOptions): ReviewStore {
       }[];
       return rows.map((r) => ({
         seq: r.seq,
+        tenant: r.tenant,
         at: r.at,
         userId: r.user_id,
         userName: r.user_name,
@@ -737,21 +924,32 @@ export function createReviewStore(options: ReviewStoreOptions): ReviewStore {
       }));
     },
 
-    facets() {
-      const col = (sql: string) => (cached(sql).all() as { v: string }[]).map((r) => r.v);
+    facets(scope = {}) {
+      const parts: string[] = [];
+      const params: (string | number)[] = [];
+      tenantClause({ tenants: scope.tenants }, parts, params);
+      const where = parts.length ? parts.join(' AND ') : '1';
+      const col = (column: string) =>
+        (
+          cached(`SELECT DISTINCT ${column} AS v FROM findings WHERE ${where} ORDER BY v`).all(...params) as {
+            v: string;
+          }[]
+        ).map((r) => r.v);
       return {
-        departments: col('SELECT DISTINCT department AS v FROM findings ORDER BY v'),
-        doctors: col('SELECT DISTINCT doctor AS v FROM findings ORDER BY v'),
-        categories: col('SELECT DISTINCT category AS v FROM findings ORDER BY v'),
+        tenants: col('tenant'),
+        departments: col('department'),
+        doctors: col('doctor'),
+        categories: col('category'),
         rules: cached(
-          'SELECT rule_id AS ruleId, MIN(summary) AS summary FROM findings GROUP BY rule_id ORDER BY rule_id',
-        ).all() as { ruleId: string; summary: string }[],
+          `SELECT rule_id AS ruleId, MIN(summary) AS summary FROM findings WHERE ${where} GROUP BY rule_id ORDER BY rule_id`,
+        ).all(...params) as { ruleId: string; summary: string }[],
       };
     },
 
     dashboard(query = {}) {
       const parts: string[] = [];
-      const params: string[] = [];
+      const params: (string | number)[] = [];
+      tenantClause(query, parts, params);
       if (query.from) {
         parts.push('discharge_date >= ?');
         params.push(query.from);
@@ -769,7 +967,8 @@ export function createReviewStore(options: ReviewStoreOptions): ReviewStore {
 
       const deptRows = cached(
         `SELECT r.department AS department, substr(r.discharge_date, 1, 7) AS month, COUNT(*) AS records,
-           SUM(EXISTS (SELECT 1 FROM findings f WHERE f.record_id = r.id AND f.source = 'qc' AND f.status != 'dismissed')) AS defective
+           SUM(EXISTS (SELECT 1 FROM findings f WHERE f.tenant = r.tenant AND f.record_id = r.id AND f.source = 'qc'
+             AND f.status != 'dismissed')) AS defective
          FROM records r WHERE ${rWhere} GROUP BY 1, 2 ORDER BY 1, 2`,
       ).all(...params) as { department: string; month: string; records: number; defective: number }[];
       const months = [...new Set(deptRows.map((r) => r.month))].sort();
@@ -802,7 +1001,7 @@ export function createReviewStore(options: ReviewStoreOptions): ReviewStore {
       );
       const ruleRates: Dashboard['ruleRates'] = [];
       const hitsStatement = cached(
-        `SELECT substr(discharge_date, 1, 7) AS month, COUNT(DISTINCT record_id) AS hits FROM findings
+        `SELECT substr(discharge_date, 1, 7) AS month, COUNT(DISTINCT tenant || ':' || record_id) AS hits FROM findings
          WHERE rule_id = ? AND status != 'dismissed' AND ${where} GROUP BY 1 ORDER BY 1`,
       );
       for (const rule of topRules.slice(0, 5)) {

@@ -30,10 +30,17 @@ export const TRANSITIONS: Record<ReviewAction, { to: ReviewStatus; from: readonl
 export const ROLES = ['reviewer', 'admin'] as const;
 export type Role = (typeof ROLES)[number];
 
+/** The tenant of records ingested without one, and of every row a pre-tenant database held. */
+export const DEFAULT_TENANT = 'default';
+/** Tenant ids: the service's rule (lower-case letters, digits, `-` and `_`, at most 63 characters). */
+export const TENANT_ID_RE = /^[a-z0-9][a-z0-9_-]{0,62}$/;
+
 export interface ReviewUser {
   id: string;
   name: string;
   role: Role;
+  /** Tenants this user may see; absent = every tenant (e.g. a hospital group's quality department). */
+  tenants?: string[];
 }
 
 /** Evidence of an alert or finding (the `Evidence` of @yijian/rules, kept loose for stored data). */
@@ -67,8 +74,18 @@ export const alertLikeSchema = z.looseObject({
 });
 export type AlertLike = z.infer<typeof alertLikeSchema>;
 
+/**
+ * Which tenants a query may see: absent = every tenant; a list = only those (an empty list sees
+ * nothing). The plugin sets it from the logged-in user.
+ */
+export interface TenantScope {
+  tenants?: readonly string[] | undefined;
+}
+
 /** Queue filters; every one is optional. Dates are `YYYY-MM-DD` discharge dates, inclusive. */
-export interface QueueFilter {
+export interface QueueFilter extends TenantScope {
+  /** One tenant (within the scope). */
+  tenant?: string;
   department?: string;
   doctor?: string;
   ruleId?: string;
@@ -103,6 +120,7 @@ export interface QueueQuery extends QueueFilter {
 
 /** One row of the review queue. */
 export interface QueueItem {
+  tenant: string;
   key: string;
   recordId: string;
   department: string;
@@ -133,6 +151,7 @@ export interface StoredFinding extends QueueItem {
 
 export interface AuditEntry {
   seq: number;
+  tenant: string;
   at: string;
   userId: string;
   userName: string;
@@ -152,7 +171,8 @@ export interface RecordMeta {
   dischargeDate: string;
 }
 
-export interface DashboardQuery {
+export interface DashboardQuery extends TenantScope {
+  tenant?: string;
   from?: string;
   to?: string;
   department?: string;
