@@ -2,7 +2,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { CdssError, fromZodIssues } from '@yijian/emr';
 import { z } from 'zod';
-import { type ReviewUser, ROLES } from './types.js';
+import { type ReviewUser, ROLES, TENANT_ID_RE } from './types.js';
 
 /** A configured review user: the token itself is never stored, only its SHA-256 (hex). */
 export const reviewUserConfigSchema = z.strictObject({
@@ -10,6 +10,14 @@ export const reviewUserConfigSchema = z.strictObject({
   name: z.string().min(1).max(64),
   role: z.enum(ROLES),
   tokenSha256: z.string().regex(/^[0-9a-f]{64}$/),
+  /**
+   * Tenants whose records this user sees; absent = every tenant (a hospital group's quality
+   * department). Records of other tenants answer 404 to this user.
+   */
+  tenants: z
+    .array(z.string().regex(TENANT_ID_RE, 'tenant id: lower-case letters, digits, - and _'))
+    .min(1)
+    .optional(),
 });
 export type ReviewUserConfig = z.infer<typeof reviewUserConfigSchema>;
 
@@ -56,7 +64,12 @@ export function createUserDirectory(users: readonly ReviewUserConfig[]): UserDir
     ids.add(u.id);
   }
   const entries = parsed.data.map((u) => ({
-    user: { id: u.id, name: u.name, role: u.role } satisfies ReviewUser,
+    user: {
+      id: u.id,
+      name: u.name,
+      role: u.role,
+      ...(u.tenants ? { tenants: [...new Set(u.tenants)].sort() } : {}),
+    } satisfies ReviewUser,
     hash: Buffer.from(u.tokenSha256, 'hex'),
   }));
   return {
@@ -67,6 +80,7 @@ export function createUserDirectory(users: readonly ReviewUserConfig[]): UserDir
       for (const e of entries) if (timingSafeEqual(e.hash, hash)) found = e.user;
       return found;
     },
-    list: () => entries.map((e) => ({ ...e.user })),
+    list: () =>
+      entries.map((e) => ({ ...e.user, ...(e.user.tenants ? { tenants: [...e.user.tenants] } : {}) })),
   };
 }

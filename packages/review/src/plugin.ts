@@ -10,6 +10,7 @@ import { toCsv } from './csv.js';
 import { createReviewStore, type ReviewStore } from './store.js';
 import {
   ACTIONS,
+  DEFAULT_TENANT,
   FINDING_SOURCES,
   type QueueQuery,
   type ReviewUser,
@@ -17,6 +18,8 @@ import {
   SORT_KEYS,
   STATUSES,
   type StoredFinding,
+  TENANT_ID_RE,
+  type TenantScope,
 } from './types.js';
 
 export interface ReviewPluginOptions {
@@ -35,8 +38,11 @@ export interface ReviewPluginOptions {
 const packageRoot = join(dirname(fileURLToPath(import.meta.url)), '..');
 const DATE = z.string().regex(/^\d{4}-\d{2}-\d{2}$/);
 const optionalText = z.string().max(200).optional();
+const optionalTenant = z.string().regex(TENANT_ID_RE).optional();
+const tenantQuerySchema = z.strictObject({ tenant: optionalTenant });
 
 const filterSchema = z.strictObject({
+  tenant: optionalTenant,
   department: optionalText,
   doctor: optionalText,
   ruleId: optionalText,
@@ -60,6 +66,8 @@ const actionBodySchema = z.strictObject({
   expectedStatus: z.enum(STATUSES).optional(),
 });
 const ingestBodySchema = z.strictObject({
+  /** Tenant to file the record under (default: the admin's only tenant, or `default`). */
+  tenant: optionalTenant,
   record: z.unknown(),
   analysis: z.looseObject({
     recordId: z.string().optional(),
@@ -246,12 +254,60 @@ export async function reviewPlugin(app: FastifyInstance, options: ReviewPluginOp
     if (userOf(request).role !== 'admin') throw new CdssError('CDSS_ERR_FORBIDDEN', '该操作需要管理员权限');
   };
 
+  // Tenant isolation: every read and write below is limited to the user's tenants (absent = all).
+  // Another tenant's record or finding answers exactly like one that does not exist (404).
+  const scopeOf = (request: FastifyRequest): TenantScope => ({ tenants: userOf(request).tenants });
+  const sees = (request: FastifyRequest, tenant: string) => {
+    const tenants = userOf(request).tenants;
+    return !tenants || tenants.includes(tenant);
+  };
+  /**
+   * The tenant a record id or finding key addressed without `?tenant=` belongs to: the only visible
+   * tenant holding it; 404 when none does; 400 when several do (the caller must say which).
+   */
+  const locate = (
+    request: FastifyRequest,
+    requested: string | undefined,
+    holders: (scope: TenantScope) => string[],
+    notFound: () => CdssError,
+  ): string => {
+    if (requested !== undefined) {
+      if (!sees(request, requested)) throw notFound();
+      return requested;
+    }
+    const tenants = holders(scopeOf(request));
+    if (tenants.length === 0) throw notFound();
+    if (tenants.length > 1)
+      throw new CdssError(
+        'CDSS_ERR_INVALID_REQUEST',
+        `多个租户下存在相同编号（${tenants.join('、')}），请指定租户`,
+        {
+          issues: [{ path: ['tenant'], message: `ambiguous between tenants ${tenants.join(', ')}` }],
+        },
+      );
+    return tenants[0]!;
+  };
+  /** Where an admin's ingest or import goes: the tenant asked for, else the admin's only one, else `default`. */
+  const writeTenant = (request: FastifyRequest, requested: string | undefined): string => {
+    const tenants = userOf(request).tenants;
+    const tenant = requested ?? (tenants ? (tenants.length === 1 ? tenants[0] : undefined) : DEFAULT_TENANT);
+    if (tenant === undefined)
+      throw new CdssError('CDSS_ERR_INVALID_REQUEST', '请指定租户', {
+        issues: [{ path: ['tenant'], message: `one of ${tenants!.join(', ')}` }],
+      });
+    if (!sees(request, tenant)) throw new CdssError('CDSS_ERR_FORBIDDEN', `无权写入租户 ${tenant} 的数据`);
+    return tenant;
+  };
+  const recordNotFound = (recordId: string) => () =>
+    new CdssError('CDSS_ERR_NOT_FOUND', `病历 ${recordId} 不存在`);
+  const findingNotFound = (key: string) => () => new CdssError('CDSS_ERR_NOT_FOUND', `问题 ${key} 不存在`);
+
   api.get('/review/api/me', (request) => userOf(request));
 
-  api.get('/review/api/facets', () => store.facets());
+  api.get('/review/api/facets', (request) => store.facets(scopeOf(request)));
 
   api.get('/review/api/queue', { schema: { querystring: queueQuerySchema } }, (request) =>
-    store.queue(request.query as QueueQuery),
+    store.queue({ ...(request.query as QueueQuery), ...scopeOf(request) }),
   );
 
   api.get('/review/api/export.csv', { schema: { querystring: filterSchema } }, (request, reply) => {
@@ -259,18 +315,32 @@ export async function reviewPlugin(app: FastifyInstance, options: ReviewPluginOp
     return reply
       .header('content-type', 'text/csv; charset=utf-8')
       .header('content-disposition', `attachment; filename="review-${stamp}.csv"`)
-      .send(toCsv(store.iterate(request.query as QueueQuery)));
+      .send(toCsv(store.iterate({ ...(request.query as QueueQuery), ...scopeOf(request) })));
   });
 
   api.get(
     '/review/api/records/:recordId',
-    { schema: { params: z.strictObject({ recordId: z.string().min(1).max(200) }) } },
+    {
+      schema: {
+        params: z.strictObject({ recordId: z.string().min(1).max(200) }),
+        querystring: tenantQuerySchema,
+      },
+    },
     (request) => {
-      const stored = store.record(request.params.recordId);
-      if (!stored) throw new CdssError('CDSS_ERR_NOT_FOUND', `病历 ${request.params.recordId} 不存在`);
-      const findings = store.findingsOf(stored.meta.id);
+      const { recordId } = request.params;
+      const notFound = recordNotFound(recordId);
+      const tenant = locate(
+        request,
+        request.query.tenant,
+        (scope) => store.tenantsOfRecord(recordId, scope),
+        notFound,
+      );
+      const stored = store.record(recordId, tenant);
+      if (!stored) throw notFound();
+      const findings = store.findingsOf(stored.meta.id, tenant);
       const record = stored.record;
       return {
+        tenant,
         meta: stored.meta,
         ingestedAt: stored.ingestedAt,
         patient: record
@@ -300,17 +370,33 @@ export async function reviewPlugin(app: FastifyInstance, options: ReviewPluginOp
           ? frontPageRows(record.frontPage as Record<string, unknown> | undefined, findings)
           : [],
         findings,
-        audit: store.audit({ recordId: stored.meta.id, limit: 200 }),
+        audit: store.audit({ tenant, recordId: stored.meta.id, limit: 200 }),
       };
     },
   );
 
   api.post(
     '/review/api/findings/:key/actions',
-    { schema: { params: z.strictObject({ key: z.string().min(1).max(400) }), body: actionBodySchema } },
+    {
+      schema: {
+        params: z.strictObject({ key: z.string().min(1).max(400) }),
+        querystring: tenantQuerySchema,
+        body: actionBodySchema,
+      },
+    },
     (request) => {
+      const { key } = request.params;
+      const notFound = findingNotFound(key);
+      const tenant = locate(
+        request,
+        request.query.tenant,
+        (scope) => store.tenantsOfFinding(key, scope),
+        notFound,
+      );
+      if (!store.finding(key, tenant)) throw notFound();
       const { action, note, expectedStatus } = request.body;
-      return store.act(request.params.key, {
+      return store.act(key, {
+        tenant,
         action,
         user: userOf(request),
         ...(note !== undefined ? { note } : {}),
@@ -324,6 +410,7 @@ export async function reviewPlugin(app: FastifyInstance, options: ReviewPluginOp
     {
       schema: {
         querystring: z.strictObject({
+          tenant: optionalTenant,
           recordId: optionalText,
           findingKey: z.string().max(400).optional(),
           limit: z.coerce.number().int().min(1).max(1000).optional(),
@@ -335,6 +422,8 @@ export async function reviewPlugin(app: FastifyInstance, options: ReviewPluginOp
       const q = request.query;
       return {
         entries: store.audit({
+          ...scopeOf(request),
+          ...(q.tenant ? { tenant: q.tenant } : {}),
           ...(q.recordId ? { recordId: q.recordId } : {}),
           ...(q.findingKey ? { findingKey: q.findingKey } : {}),
           ...(q.limit ? { limit: q.limit } : {}),
@@ -348,12 +437,19 @@ export async function reviewPlugin(app: FastifyInstance, options: ReviewPluginOp
     '/review/api/dashboard',
     {
       schema: {
-        querystring: z.strictObject({ from: DATE.optional(), to: DATE.optional(), department: optionalText }),
+        querystring: z.strictObject({
+          tenant: optionalTenant,
+          from: DATE.optional(),
+          to: DATE.optional(),
+          department: optionalText,
+        }),
       },
     },
     (request) => {
       const q = request.query;
       return store.dashboard({
+        ...scopeOf(request),
+        ...(q.tenant ? { tenant: q.tenant } : {}),
         ...(q.from ? { from: q.from } : {}),
         ...(q.to ? { to: q.to } : {}),
         ...(q.department ? { department: q.department } : {}),
@@ -368,19 +464,31 @@ export async function reviewPlugin(app: FastifyInstance, options: ReviewPluginOp
       store.ingestAnalysis(
         request.body.record,
         request.body.analysis as Parameters<ReviewStore['ingestAnalysis']>[1],
-        {
-          user: userOf(request),
-        },
+        { user: userOf(request), tenant: writeTenant(request, request.body.tenant) },
       ),
   );
 
-  api.post('/review/api/import', { preHandler: requireAdmin }, (request) => {
-    if (typeof request.body !== 'string')
-      throw new CdssError('CDSS_ERR_UNSUPPORTED_MEDIA_TYPE', 'Send findings.ndjson as application/x-ndjson');
-    return store.importFindingsNdjson(request.body.split('\n'), { user: userOf(request) });
-  });
+  api.post(
+    '/review/api/import',
+    { preHandler: requireAdmin, schema: { querystring: tenantQuerySchema } },
+    (request) => {
+      const tenant = writeTenant(request, request.query.tenant);
+      if (typeof request.body !== 'string')
+        throw new CdssError(
+          'CDSS_ERR_UNSUPPORTED_MEDIA_TYPE',
+          'Send findings.ndjson as application/x-ndjson',
+        );
+      return store.importFindingsNdjson(request.body.split('\n'), { user: userOf(request), tenant });
+    },
+  );
 
-  api.get('/review/api/users', { preHandler: requireAdmin }, () => ({ users: users.list() }));
+  // An admin limited to some tenants sees the users limited to those tenants only.
+  api.get('/review/api/users', { preHandler: requireAdmin }, (request) => {
+    const scope = userOf(request).tenants;
+    return {
+      users: scope ? users.list().filter((u) => u.tenants?.every((t) => scope.includes(t))) : users.list(),
+    };
+  });
 }
 
 declare module 'fastify' {
