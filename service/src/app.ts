@@ -137,14 +137,14 @@ export async function buildApp(options: BuildAppOptions = {}): Promise<YijianApp
     reviewStore,
     reviewUsers,
     adverseEvents,
-    afterAnalysis(record, result) {
+    afterAnalysis(record, result, tenant) {
       const events: AdverseEvent[] = detectEvents({ record });
       for (const e of events) metrics.adverseEvents.inc({ origin: e.origin, category: e.category });
       // The outbox write is the durable report: if it fails the request fails (the caller retries).
       adverseEvents.enqueueDetected(events, record.patient.name ? [record.patient.name] : []);
       if (config.reviewIngest) {
         try {
-          ingestAnalysis(reviewStore, record, result, events);
+          ingestAnalysis(reviewStore, record, result, events, { tenant });
         } catch (error) {
           // The caller still gets its analysis; the queue misses this record until it is analysed again.
           app.log.error(

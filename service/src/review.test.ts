@@ -3,12 +3,14 @@ import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { hashToken } from '@yijian/review';
+import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { YijianApp } from './app.js';
 import * as fhir from './cds-hooks/fhir.test-helpers.js';
 import { configFromEnv } from './config.js';
-import { sampleText, testApp } from './fixtures.test-helpers.js';
+import { sample, sampleText, testApp } from './fixtures.test-helpers.js';
 import { REVIEW_ADMIN_TOKEN_FILE, REVIEW_USERS_FILE } from './review.js';
+import { generateApiKey } from './tenants.js';
 
 /** The review queue as the service fills it: every analysis goes in, the page's API shows it. */
 
@@ -202,5 +204,174 @@ describe('first start on a fresh data directory', () => {
     } finally {
       rmSync(dataDir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('tenants and the review queue', () => {
+  // Two hospitals send a record with the same id: REST with their API keys, CDS Hooks with a JWT
+  // whose issuer belongs to hospital B. Each analysis lands under the caller's tenant.
+  const PUBLIC_URL = 'https://cds.hospital.test';
+  const ISSUER_B = 'https://emr-b.hospital.test';
+  const keyA = generateApiKey('hospital-a');
+  const keyB = generateApiKey('hospital-b');
+  const GROUP = 'group-quality-token-0123456789';
+  const ONLY_A = 'hospital-a-quality-token-0123456789';
+  const ONLY_B = 'hospital-b-quality-token-0123456789';
+  let tdir: string;
+  let tapp: YijianApp;
+  let privateKey: CryptoKey;
+
+  beforeAll(async () => {
+    tdir = mkdtempSync(join(tmpdir(), 'yijian-review-tenants-'));
+    const es = await generateKeyPair('ES256', { extractable: true });
+    privateKey = es.privateKey as CryptoKey;
+    writeFileSync(
+      join(tdir, 'jwks.json'),
+      JSON.stringify({
+        keys: [{ ...(await exportJWK(es.publicKey)), kid: 'emr-b', alg: 'ES256', use: 'sig' }],
+      }),
+    );
+    writeFileSync(
+      join(tdir, 'keys.json'),
+      JSON.stringify({
+        tenants: [
+          { id: 'hospital-a', keys: [keyA.hash] },
+          { id: 'hospital-b', keys: [keyB.hash], issuers: [ISSUER_B] },
+        ],
+      }),
+    );
+    writeFileSync(
+      join(tdir, 'users.json'),
+      JSON.stringify({
+        users: [
+          { id: 'group', name: '集团质控部', role: 'reviewer', tokenSha256: hashToken(GROUP) },
+          {
+            id: 'qa-a',
+            name: '甲院质控',
+            role: 'reviewer',
+            tokenSha256: hashToken(ONLY_A),
+            tenants: ['hospital-a'],
+          },
+          {
+            id: 'qa-b',
+            name: '乙院质控',
+            role: 'reviewer',
+            tokenSha256: hashToken(ONLY_B),
+            tenants: ['hospital-b'],
+          },
+        ],
+      }),
+    );
+    tapp = await testApp({
+      apiKeysFile: join(tdir, 'keys.json'),
+      reviewUsersFile: join(tdir, 'users.json'),
+      publicUrl: PUBLIC_URL,
+      cdsHooksJwks: join(tdir, 'jwks.json'),
+      cdsHooksIssuers: [ISSUER_B],
+      rateLimitMax: 0,
+    });
+  });
+  afterAll(async () => {
+    await tapp?.close();
+    if (tdir) rmSync(tdir, { recursive: true, force: true });
+  });
+
+  const queue = async (token: string, query = '') =>
+    (await tapp.inject({ url: `/review/api/queue?limit=200${query}`, headers: as(token) })).json() as {
+      items: { tenant: string; recordId: string; key: string; source: string; ruleId: string }[];
+    };
+
+  it('files REST analyses of the same record id under each caller’s tenant; neither overwrites the other', async () => {
+    const record = sample('cardiology-01');
+    for (const key of [keyA.key, keyB.key]) {
+      const res = await tapp.inject({
+        method: 'POST',
+        url: '/v1/analyze',
+        headers: { ...json, 'x-api-key': key },
+        payload: JSON.stringify({
+          ...record,
+          // Hospital B's record of the same id is another patient in another department.
+          ...(key === keyB.key
+            ? { encounter: { ...(record.encounter as object), department: '乙院心内科' } }
+            : {}),
+        }),
+      });
+      expect(res.statusCode, res.body).toBe(200);
+    }
+    const all = await queue(GROUP, '&recordId=cardiology-01');
+    const tenants = new Set(all.items.map((i) => i.tenant));
+    expect(tenants).toEqual(new Set(['hospital-a', 'hospital-b']));
+    const a = await queue(ONLY_A, '&recordId=cardiology-01');
+    const b = await queue(ONLY_B, '&recordId=cardiology-01');
+    expect(a.items.length).toBeGreaterThan(0);
+    expect(a.items.every((i) => i.tenant === 'hospital-a')).toBe(true);
+    expect(b.items.every((i) => i.tenant === 'hospital-b')).toBe(true);
+    expect(a.items.length + b.items.length).toBe(all.items.length);
+
+    const recA = await tapp.inject({ url: '/review/api/records/cardiology-01', headers: as(ONLY_A) });
+    const recB = await tapp.inject({ url: '/review/api/records/cardiology-01', headers: as(ONLY_B) });
+    expect(recA.json()).toMatchObject({ tenant: 'hospital-a' });
+    expect(recB.json()).toMatchObject({ tenant: 'hospital-b' });
+    expect(recA.json().encounter.department).not.toBe('乙院心内科');
+    expect(recB.json().encounter.department).toBe('乙院心内科');
+
+    // Hospital A's reviewer cannot act on B's copy of a finding, nor read B's record by naming it.
+    const key = b.items[0]!.key;
+    const refused = await tapp.inject({
+      method: 'POST',
+      url: `/review/api/findings/${encodeURIComponent(key)}/actions?tenant=hospital-b`,
+      headers: { ...json, ...as(ONLY_A) },
+      payload: JSON.stringify({ action: 'return', note: '请修改' }),
+    });
+    expect(refused.statusCode).toBe(404);
+    expect(
+      (await tapp.inject({ url: '/review/api/records/cardiology-01?tenant=hospital-b', headers: as(ONLY_A) }))
+        .statusCode,
+    ).toBe(404);
+    const csv = await tapp.inject({ url: '/review/api/export.csv', headers: as(ONLY_A) });
+    expect(csv.body).not.toContain('hospital-b');
+    expect(csv.body).toContain('hospital-a');
+  });
+
+  it('files a CDS Hooks patient-view under the tenant of the JWT issuer', async () => {
+    const path = '/cds-services/yijian-patient-view';
+    const jwt = await new SignJWT({})
+      .setProtectedHeader({ alg: 'ES256', kid: 'emr-b', typ: 'JWT' })
+      .setIssuer(ISSUER_B)
+      .setAudience(`${PUBLIC_URL}${path}`)
+      .setIssuedAt()
+      .setExpirationTime('5m')
+      .setJti(randomUUID())
+      .sign(privateKey);
+    const res = await tapp.inject({
+      method: 'POST',
+      url: path,
+      headers: { ...json, authorization: `Bearer ${jwt}` },
+      payload: {
+        hook: 'patient-view',
+        hookInstance: randomUUID(),
+        context: { userId: 'Practitioner/doc-1', patientId: 'pat-tb', encounterId: 'enc-tb' },
+        prefetch: {
+          patient: fhir.patient('pat-tb'),
+          encounter: fhir.encounter('enc-tb'),
+          conditions: fhir.searchset([]),
+          medications: fhir.searchset([]),
+          allergies: fhir.searchset([]),
+          notes: fhir.searchset([fhir.note('n-tb', '患者夜间如厕时不慎跌倒，右膝擦伤，予消毒包扎。')]),
+        },
+      },
+    });
+    expect(res.statusCode, res.body).toBe(200);
+    const falls = (await queue(ONLY_B, '&source=ae')).items.filter((i) => i.ruleId === 'ae.fall');
+    expect(falls.length).toBeGreaterThan(0);
+    expect(falls.every((i) => i.tenant === 'hospital-b')).toBe(true);
+    expect((await queue(ONLY_A, '&source=ae')).items.some((i) => i.recordId === falls[0]!.recordId)).toBe(
+      false,
+    );
+    const hidden = await tapp.inject({
+      url: `/review/api/records/${encodeURIComponent(falls[0]!.recordId)}`,
+      headers: as(ONLY_A),
+    });
+    expect(hidden.statusCode).toBe(404);
   });
 });

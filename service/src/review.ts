@@ -3,7 +3,13 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'n
 import { join } from 'node:path';
 import type { AdverseEvent } from '@yijian/adverse-events';
 import type { PatientRecord } from '@yijian/emr';
-import { adverseEventToFinding, createReviewStore, hashToken, type ReviewStore } from '@yijian/review';
+import {
+  adverseEventToFinding,
+  createReviewStore,
+  DEFAULT_TENANT,
+  hashToken,
+  type ReviewStore,
+} from '@yijian/review';
 import type { AnalyzeResult } from 'yijian';
 import type { ManualReport } from './adverse-events.js';
 import type { ServiceConfig } from './config.js';
@@ -63,23 +69,29 @@ export function readAdminToken(file: string): string {
 }
 
 /**
- * Put one analysis into the review queue: the record (documents, front page), its mentions, the
- * alerts the caller was shown, QC findings and the detected adverse events. Re-ingesting a record
- * updates its findings and resolves those that no longer occur.
+ * Put one analysis into the review queue under the calling tenant: the record (documents, front
+ * page), its mentions, the alerts the caller was shown, QC findings and the detected adverse events.
+ * Re-ingesting a record updates its findings and resolves those that no longer occur. Records are
+ * identified by (tenant, record id): another tenant's record with the same id is a different record.
  */
 export function ingestAnalysis(
   store: ReviewStore,
   record: PatientRecord,
   result: Pick<AnalyzeResult, 'recordId' | 'mentions' | 'alerts' | 'qc'>,
   adverseEvents: readonly AdverseEvent[],
+  options: { tenant?: string } = {},
 ): void {
-  store.ingestAnalysis(record, {
-    recordId: result.recordId,
-    mentions: result.mentions,
-    alerts: result.alerts,
-    ...(result.qc ? { qc: result.qc } : {}),
-    adverseEvents,
-  });
+  store.ingestAnalysis(
+    record,
+    {
+      recordId: result.recordId,
+      mentions: result.mentions,
+      alerts: result.alerts,
+      ...(result.qc ? { qc: result.qc } : {}),
+      adverseEvents,
+    },
+    { tenant: options.tenant ?? DEFAULT_TENANT },
+  );
 }
 
 /**
@@ -103,5 +115,5 @@ export function ingestManualReport(store: ReviewStore, report: ManualReport, eve
     ...finding,
     detail,
   });
-  store.importFindingsNdjson([line], { note: '手工上报不良事件' });
+  store.importFindingsNdjson([line], { note: '手工上报不良事件', tenant: report.tenant });
 }

@@ -35,6 +35,7 @@ const HEADER = [
   '更新时间',
   '处理人',
   '问题编号',
+  '租户',
 ];
 
 /**
@@ -69,6 +70,7 @@ export function toCsv(items: Iterable<QueueItem>): string {
         i.updatedAt,
         i.updatedBy ?? '',
         i.key,
+        i.tenant,
       ]
         .map(csvCell)
         .join(','),

@@ -29,6 +29,7 @@ export {
   alertLikeSchema,
   type Dashboard,
   type DashboardQuery,
+  DEFAULT_TENANT,
   FINDING_SOURCES,
   type FindingSource,
   type QueueFilter,
@@ -47,5 +48,7 @@ export {
   type SortKey,
   STATUSES,
   type StoredFinding,
+  TENANT_ID_RE,
+  type TenantScope,
   TRANSITIONS,
 } from './types.js';

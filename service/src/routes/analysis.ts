@@ -105,7 +105,7 @@ export function analysisRoutes(app: ZodApp, ctx: ServiceContext): void {
       const alerts = applyTenantRules(result.alerts, ctx.store.tenantRules(request.tenant.id));
       auditAlerts(ctx, request, '/v1/analyze', alerts, idsOf(result));
       // Adverse events go to the DingTalk outbox; record, alerts, QC and events to the review queue.
-      const adverseEvents = ctx.afterAnalysis(record, { ...result, alerts });
+      const adverseEvents = ctx.afterAnalysis(record, { ...result, alerts }, request.tenant.id);
       return { ...result, alerts, adverseEvents };
     },
   );

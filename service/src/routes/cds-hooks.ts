@@ -104,7 +104,7 @@ export function cdsHooksRoutes(app: ZodApp, ctx: ServiceContext): void {
           at: new Date().toISOString().slice(0, 19),
         });
         alerts = applyTenantRules(result.alerts, settings);
-        ctx.afterAnalysis(record, { ...result, alerts });
+        ctx.afterAnalysis(record, { ...result, alerts }, request.tenant.id);
       } else {
         const plan = medicationCheckPlan(body);
         refs = plan.refs;

@@ -2,15 +2,17 @@ import { getJson, qs } from './api.js';
 import { clear, h } from './dom.js';
 import { ACTION_LABELS, formatTime, label, ROLE_LABELS } from './labels.js';
 import type { AppContext } from './main.js';
-import { statusBadge } from './queue.js';
-import type { AuditEntry } from './types.js';
+import { recordHref, statusBadge } from './queue.js';
+import type { AuditEntry, Facets } from './types.js';
 
 export async function renderAudit(ctx: AppContext, params: URLSearchParams): Promise<void> {
   const recordId = params.get('recordId') ?? '';
   const before = params.get('before') ?? '';
-  const { entries } = await getJson<{ entries: AuditEntry[] }>(
-    `/audit${qs({ recordId, before, limit: 100 })}`,
-  );
+  const [{ entries }, facets] = await Promise.all([
+    getJson<{ entries: AuditEntry[] }>(`/audit${qs({ recordId, before, limit: 100 })}`),
+    getJson<Facets>('/facets'),
+  ]);
+  const multiTenant = facets.tenants.length > 1 || new Set(entries.map((a) => a.tenant)).size > 1;
   const form = h(
     'form',
     { class: 'filters card' },
@@ -48,7 +50,16 @@ export async function renderAudit(ctx: AppContext, params: URLSearchParams): Pro
           h(
             'tr',
             null,
-            ['时间', '用户', '角色', '操作', '病历号', '状态变化', '原因/意见'].map((t) => h('th', null, t)),
+            [
+              '时间',
+              '用户',
+              '角色',
+              '操作',
+              ...(multiTenant ? ['租户'] : []),
+              '病历号',
+              '状态变化',
+              '原因/意见',
+            ].map((t) => h('th', null, t)),
           ),
         ),
         h(
@@ -62,13 +73,14 @@ export async function renderAudit(ctx: AppContext, params: URLSearchParams): Pro
               h('td', null, a.userName),
               h('td', { class: 'small' }, label(ROLE_LABELS, a.role)),
               h('td', null, label(ACTION_LABELS, a.action)),
+              multiTenant ? h('td', { class: 'mono small tenant' }, a.tenant) : null,
               h(
                 'td',
                 { class: 'mono' },
                 h(
                   'a',
                   {
-                    href: `#/record/${encodeURIComponent(a.recordId)}${a.findingKey ? `?finding=${encodeURIComponent(a.findingKey)}` : ''}`,
+                    href: recordHref(a.recordId, a.tenant, a.findingKey),
                   },
                   a.recordId,
                 ),

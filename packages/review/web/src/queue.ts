@@ -12,6 +12,7 @@ import type { AppContext } from './main.js';
 import type { Facets, QueuePage } from './types.js';
 
 const FILTER_KEYS = [
+  'tenant',
   'department',
   'doctor',
   'ruleId',
@@ -23,6 +24,12 @@ const FILTER_KEYS = [
   'to',
   'recordId',
 ] as const;
+/** Hash of a record page: the tenant goes along so that the same record id of two tenants stays apart. */
+export function recordHref(recordId: string, tenant: string, findingKey?: string | null): string {
+  return `#/record/${encodeURIComponent(recordId)}${qs({ tenant, finding: findingKey })}`;
+}
+
+const TENANT_COLUMN: { key: string; label: string; sort?: string } = { key: 'tenant', label: '租户' };
 const COLUMNS: { key: string; label: string; sort?: string }[] = [
   { key: 'severity', label: '级别', sort: 'severity' },
   { key: 'recordId', label: '病历号' },
@@ -79,6 +86,10 @@ export async function renderQueue(ctx: AppContext, params: URLSearchParams): Pro
     getJson<QueuePage>(`/queue${qs({ ...filter, sort, order, limit: 50, cursor })}`),
   ]);
 
+  // The tenant column and filter appear only for users who see more than one tenant.
+  const multiTenant = facets.tenants.length > 1;
+  const columns = multiTenant ? [COLUMNS[0]!, TENANT_COLUMN, ...COLUMNS.slice(1)] : COLUMNS;
+
   const go = (next: Record<string, string | undefined>) => {
     const p = new URLSearchParams();
     for (const [k, v] of Object.entries(next)) if (v) p.set(k, v);
@@ -101,6 +112,14 @@ export async function renderQueue(ctx: AppContext, params: URLSearchParams): Pro
         placeholder: '精确匹配',
       }),
     ),
+    multiTenant
+      ? select(
+          'tenant',
+          '租户',
+          facets.tenants.map((t) => [t, t]),
+          filter.tenant ?? null,
+        )
+      : null,
     select(
       'department',
       '科室',
@@ -171,7 +190,7 @@ export async function renderQueue(ctx: AppContext, params: URLSearchParams): Pro
   const headRow = h(
     'tr',
     null,
-    COLUMNS.map((c) => {
+    columns.map((c) => {
       if (!c.sort) return h('th', null, c.label);
       const active = sort === c.sort;
       const nextOrder = active && order === 'desc' ? 'asc' : 'desc';
@@ -197,7 +216,7 @@ export async function renderQueue(ctx: AppContext, params: URLSearchParams): Pro
   );
 
   const rows = page.items.map((i) => {
-    const href = `#/record/${encodeURIComponent(i.recordId)}?finding=${encodeURIComponent(i.key)}`;
+    const href = recordHref(i.recordId, i.tenant, i.key);
     return h(
       'tr',
       {
@@ -210,6 +229,7 @@ export async function renderQueue(ctx: AppContext, params: URLSearchParams): Pro
         },
       },
       h('td', null, severityBadge(i.severity)),
+      multiTenant ? h('td', { class: 'mono small tenant' }, i.tenant) : null,
       h('td', { class: 'mono' }, h('a', { href }, i.recordId)),
       h('td', null, i.department),
       h('td', null, i.doctor),

@@ -1,4 +1,4 @@
-import { ApiError, getJson, postJson } from './api.js';
+import { ApiError, getJson, postJson, qs } from './api.js';
 import { clear, h } from './dom.js';
 import {
   ACTION_LABELS,
@@ -11,7 +11,7 @@ import {
   SOURCE_LABELS,
 } from './labels.js';
 import type { AppContext } from './main.js';
-import { severityBadge, statusBadge } from './queue.js';
+import { recordHref, severityBadge, statusBadge } from './queue.js';
 import type { Mention, RecordDetail, StoredFinding } from './types.js';
 
 const ACTIONS_FROM: Record<string, string[]> = {
@@ -187,7 +187,10 @@ export async function renderRecord(
   recordId: string,
   params: URLSearchParams,
 ): Promise<void> {
-  const detail = await getJson<RecordDetail>(`/records/${encodeURIComponent(recordId)}`);
+  const detail = await getJson<RecordDetail>(
+    `/records/${encodeURIComponent(recordId)}${qs({ tenant: params.get('tenant') })}`,
+  );
+  const tenant = detail.tenant;
   let activeKey = params.get('finding');
 
   const evidenceByDoc = new Map<string, { key: string; start: number; end: number }[]>();
@@ -346,13 +349,13 @@ export async function renderRecord(
       if (!note) return;
     }
     try {
-      await postJson(`/findings/${encodeURIComponent(f.key)}/actions`, {
+      await postJson(`/findings/${encodeURIComponent(f.key)}/actions${qs({ tenant })}`, {
         action,
         expectedStatus: f.status,
         ...(note ? { note } : {}),
       });
       ctx.toast(`已${label(ACTION_LABELS, action)}`);
-      await renderRecord(ctx, recordId, new URLSearchParams({ finding: f.key }));
+      await renderRecord(ctx, recordId, new URLSearchParams({ tenant, finding: f.key }));
     } catch (error) {
       ctx.toast(error instanceof ApiError ? error.message : String(error), 'error');
     }
@@ -427,11 +430,7 @@ export async function renderRecord(
 
   function activate(key: string, scroll: boolean): void {
     activeKey = key;
-    history.replaceState(
-      null,
-      '',
-      `#/record/${encodeURIComponent(recordId)}?finding=${encodeURIComponent(key)}`,
-    );
+    history.replaceState(null, '', recordHref(recordId, tenant, key));
     for (const el of document.querySelectorAll('.finding.active, .ev-active, .doc-active, .row-active'))
       el.classList.remove('active', 'ev-active', 'doc-active', 'row-active');
     document.querySelector(`.finding[data-key="${CSS.escape(key)}"]`)?.classList.add('active');
@@ -478,6 +477,10 @@ export async function renderRecord(
       h(
         'dl',
         { class: 'meta' },
+        // The tenant is shown to users who see several (a single-hospital install has only `default`).
+        (ctx.user.tenants ? ctx.user.tenants.length > 1 : tenant !== 'default')
+          ? [h('dt', null, '租户'), h('dd', { id: 'record-tenant' }, tenant)]
+          : null,
         h('dt', null, '科室'),
         h('dd', null, m.department),
         h('dt', null, '医生'),

@@ -3,8 +3,11 @@ export interface User {
   id: string;
   name: string;
   role: 'reviewer' | 'admin';
+  /** Tenants this user sees; absent = all. */
+  tenants?: string[];
 }
 export interface QueueItem {
+  tenant: string;
   key: string;
   recordId: string;
   department: string;
@@ -53,6 +56,7 @@ export interface StoredFinding extends QueueItem {
 }
 export interface AuditEntry {
   seq: number;
+  tenant: string;
   at: string;
   userId: string;
   userName: string;
@@ -75,6 +79,7 @@ export interface Mention {
   concept?: string;
 }
 export interface RecordDetail {
+  tenant: string;
   meta: { id: string; department: string; doctor: string; dischargeDate: string };
   ingestedAt: string;
   patient: { sex: string; birthDate?: string; name?: string } | null;
@@ -103,6 +108,8 @@ export interface RecordDetail {
   audit: AuditEntry[];
 }
 export interface Facets {
+  /** Tenants with findings that this user sees. */
+  tenants: string[];
   departments: string[];
   doctors: string[];
   rules: { ruleId: string; summary: string }[];
