@@ -7,7 +7,7 @@ import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hashToken } from './auth.js';
 import { reviewPlugin } from './plugin.js';
-import { analyseSamples } from './samples.test-helpers.js';
+import { type AnalysedSample, analyseSamples } from './samples.test-helpers.js';
 import { createReviewStore, type ReviewStore } from './store.js';
 
 /**
@@ -21,6 +21,7 @@ if (!hasChromium)
 
 const ARTIFACTS = fileURLToPath(new URL('../../../artifacts/review', import.meta.url));
 const TOKEN = 'browser-test-reviewer-token';
+const TOKEN_B = 'browser-test-campus-b-token';
 
 describe.skipIf(!hasChromium)('review page in chromium', () => {
   let app: FastifyInstance;
@@ -29,17 +30,28 @@ describe.skipIf(!hasChromium)('review page in chromium', () => {
   let page: Page;
   let base: string;
   let dir: string;
+  let samples: AnalysedSample[];
   const pageErrors: string[] = [];
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'yijian-review-'));
     mkdirSync(ARTIFACTS, { recursive: true });
     store = createReviewStore({ file: join(dir, 'review.sqlite') });
-    for (const s of await analyseSamples()) store.ingestAnalysis(s.record, s.analysis);
+    samples = await analyseSamples();
+    for (const s of samples) store.ingestAnalysis(s.record, s.analysis);
     app = Fastify();
     await app.register(reviewPlugin, {
       store,
-      users: [{ id: 'zhou', name: '周质控', role: 'reviewer', tokenSha256: hashToken(TOKEN) }],
+      users: [
+        { id: 'zhou', name: '周质控', role: 'reviewer', tokenSha256: hashToken(TOKEN) },
+        {
+          id: 'wu',
+          name: '吴质控',
+          role: 'reviewer',
+          tokenSha256: hashToken(TOKEN_B),
+          tenants: ['campus-b'],
+        },
+      ],
     });
     base = await app.listen({ host: '127.0.0.1', port: 0 });
     browser = await chromium.launch({
@@ -184,5 +196,48 @@ describe.skipIf(!hasChromium)('review page in chromium', () => {
     await page.screenshot({ path: join(ARTIFACTS, 'audit.png') });
     // The wrong token at login answers 401 (logged by the browser); nothing else may fail.
     expect(pageErrors.filter((e) => !/401/.test(e))).toEqual([]);
+  });
+
+  it('shows tenants to a user who sees several, and only its own tenant to a limited user', async () => {
+    // Campus B sends a record with the same id as one already in the queue (tenant default).
+    const neurology = samples.find((x) => (x.record as { id: string }).id === 'neurology-01')!;
+    store.ingestAnalysis(neurology.record, neurology.analysis, { tenant: 'campus-b' });
+    await page.goto(`${base}/review#/queue?recordId=neurology-01&all=1`);
+    await page.reload();
+    await page.waitForSelector('#queue-table');
+    expect(await page.locator('#queue-table thead').textContent()).toContain('租户');
+    expect(new Set(await page.locator('.queue-row td.tenant').allTextContents())).toEqual(
+      new Set(['default', 'campus-b']),
+    );
+    expect(await page.locator('#f-tenant option').allTextContents()).toEqual(['全部', 'campus-b', 'default']);
+    await page.screenshot({ path: join(ARTIFACTS, 'queue-tenants.png') });
+
+    // Campus B's copy of the fall is open (the default tenant's was dismissed above): confirm it there.
+    await page.click('.queue-row:has(td.tenant:text-is("campus-b")):has-text("ae.fall")');
+    await page.waitForSelector('#record-tenant');
+    expect(await page.textContent('#record-tenant')).toBe('campus-b');
+    expect(await page.evaluate(() => location.hash)).toContain('tenant=campus-b');
+    const card = page.locator('.finding:has-text("ae.fall")');
+    expect(await card.locator('[data-status]').getAttribute('data-status')).toBe('open');
+    await card.locator('button[data-action="confirm"]').click();
+    await page.waitForSelector('.finding:has-text("ae.fall") [data-status="confirmed"]');
+    const key = store.queue({ ruleId: 'ae.fall', tenant: 'campus-b' }).items[0]!.key;
+    expect(store.finding(key, 'campus-b')!.status).toBe('confirmed');
+    expect(store.finding(key, 'default')!.status).toBe('dismissed');
+
+    // A reviewer limited to campus B: no tenant column, only campus B's rows, and the default
+    // tenant's record answers as if it did not exist.
+    await page.evaluate((t) => sessionStorage.setItem('yijian.review.token', t), TOKEN_B);
+    await page.goto(`${base}/review#/queue?all=1`);
+    await page.reload();
+    await page.waitForSelector('#queue-table');
+    expect(await page.textContent('#user-name')).toBe('吴质控');
+    expect(await page.locator('#queue-table thead').textContent()).not.toContain('租户');
+    expect(await page.locator('#f-tenant').count()).toBe(0);
+    const total = store.queue({ tenant: 'campus-b' }).total;
+    expect(await page.textContent('#queue-total')).toContain(`共 ${total} 条`);
+    await page.goto(`${base}/review#/record/neurology-01?tenant=default`);
+    await page.waitForSelector('.error-card');
+    expect(await page.textContent('.error-card')).toContain('病历 neurology-01 不存在');
   });
 });
