@@ -48,6 +48,18 @@ describe('yijian-review CLI', () => {
     expect(store.queue({ department: '骨科' }).total).toBe(12);
     expect(store.audit({ recordId: 'R0' })[0]).toMatchObject({ action: 'ingest', userId: 'system' });
     store.close();
+
+    // The same file under a campus's tenant: separate records, the default tenant's stay as they were.
+    expect(await run(['import', file, '--db', db, '--tenant', 'campus-east'])).toMatchObject({ code: 0 });
+    const again = createReviewStore({ file: db });
+    expect(again.queue({ tenant: 'campus-east' }).total).toBe(12);
+    expect(again.queue({ tenant: 'default' }).total).toBe(12);
+    expect(again.tenantsOfRecord('R0')).toEqual(['campus-east', 'default']);
+    again.close();
+    expect(await run(['import', file, '--db', db, '--tenant', 'Campus East'])).toMatchObject({
+      code: 1,
+      err: expect.stringContaining('CDSS_ERR_INVALID_REQUEST'),
+    });
   });
 
   it('hashes tokens, explains usage and refuses missing arguments', async () => {

@@ -8,10 +8,12 @@ import { createReviewStore } from './store.js';
 
 export const REVIEW_USAGE = `yijian-review — the review page of Yijian, standalone
 
-  yijian-review import <findings.ndjson> --db <review.sqlite>
-      Import the findings.ndjson written by \`yijian qc batch\` (streamed, 5,000 lines per transaction).
+  yijian-review import <findings.ndjson> --db <review.sqlite> [--tenant <id>]
+      Import the findings.ndjson written by \`yijian qc batch\` (streamed, 5,000 lines per transaction)
+      under a tenant (hospital or campus; default: default).
   yijian-review serve --db <review.sqlite> --users <users.json> [--host 127.0.0.1] [--port 8080]
-      Serve /review and its API. users.json: { "users": [{ "id", "name", "role": "reviewer"|"admin", "tokenSha256" }] }
+      Serve /review and its API. users.json: { "users": [{ "id", "name", "role": "reviewer"|"admin",
+      "tokenSha256", "tenants"?: ["<id>", …] }] } (no tenants = the user sees every tenant)
   yijian-review hash-token <token>
       Print the SHA-256 of a token for users.json.
 `;
@@ -43,6 +45,7 @@ export async function runReviewCli(argv: string[], io: ReviewCliIo): Promise<num
       options: {
         db: { type: 'string' },
         users: { type: 'string' },
+        tenant: { type: 'string' },
         host: { type: 'string', default: '127.0.0.1' },
         port: { type: 'string', default: '8080' },
       },
@@ -63,7 +66,7 @@ export async function runReviewCli(argv: string[], io: ReviewCliIo): Promise<num
         let rejected = 0;
         let batch: string[] = [];
         const flush = () => {
-          const r = store.importFindingsNdjson(batch);
+          const r = store.importFindingsNdjson(batch, values.tenant ? { tenant: values.tenant } : {});
           imported += r.imported;
           rejected += r.rejected;
           batch = [];
