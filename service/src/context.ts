@@ -45,12 +45,12 @@ export interface ServiceContext {
   /**
    * After an analysis (REST analyze, CDS Hooks patient-view): detect adverse events in the record,
    * enqueue them for DingTalk, and put record, alerts, QC findings and events into the review queue
-   * under `tenant` (the caller's `request.tenant.id`). Returns the events.
+   * under `tenant` (the caller's `request.tenant.id`; `default` when omitted). Returns the events.
    */
   afterAnalysis(
     record: PatientRecord,
     result: Pick<AnalyzeResult, 'recordId' | 'mentions' | 'alerts' | 'qc'>,
-    tenant: string,
+    tenant?: string,
   ): AdverseEvent[];
   /** Count the alerts and write them to the audit log. */
   recordShown(
