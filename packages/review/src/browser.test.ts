@@ -225,6 +225,11 @@ describe.skipIf(!hasChromium)('review page in chromium', () => {
     expect(store.finding(key, 'campus-b')!.status).toBe('confirmed');
     expect(store.finding(key, 'default')!.status).toBe('dismissed');
 
+    // The dashboard narrows to one tenant.
+    await page.goto(`${base}/review#/dashboard?tenant=campus-b`);
+    await page.waitForSelector('#chart-status svg');
+    expect(await page.inputValue('#d-tenant')).toBe('campus-b');
+
     // A reviewer limited to campus B: no tenant column, only campus B's rows, and the default
     // tenant's record answers as if it did not exist.
     await page.evaluate((t) => sessionStorage.setItem('yijian.review.token', t), TOKEN_B);
@@ -236,6 +241,9 @@ describe.skipIf(!hasChromium)('review page in chromium', () => {
     expect(await page.locator('#f-tenant').count()).toBe(0);
     const total = store.queue({ tenant: 'campus-b' }).total;
     expect(await page.textContent('#queue-total')).toContain(`共 ${total} 条`);
+    await page.goto(`${base}/review#/dashboard`);
+    await page.waitForSelector('#chart-status svg');
+    expect(await page.locator('#d-tenant').count()).toBe(0);
     await page.goto(`${base}/review#/record/neurology-01?tenant=default`);
     await page.waitForSelector('.error-card');
     expect(await page.textContent('.error-card')).toContain('病历 neurology-01 不存在');

@@ -26,6 +26,7 @@ function kpi(title: string, value: string, hint?: string): HTMLElement {
 
 export async function renderDashboard(ctx: AppContext, params: URLSearchParams): Promise<void> {
   const query = {
+    tenant: params.get('tenant') ?? '',
     from: params.get('from') ?? '',
     to: params.get('to') ?? '',
     department: params.get('department') ?? '',
@@ -42,6 +43,20 @@ export async function renderDashboard(ctx: AppContext, params: URLSearchParams):
   const form = h(
     'form',
     { class: 'filters card', id: 'dashboard-filters' },
+    // A user who sees several tenants can narrow the figures to one of them.
+    facets.tenants.length > 1
+      ? h(
+          'label',
+          { class: 'field' },
+          h('span', null, '租户'),
+          h(
+            'select',
+            { name: 'tenant', id: 'd-tenant' },
+            h('option', { value: '' }, '全部'),
+            facets.tenants.map((t) => h('option', { value: t, selected: t === query.tenant }, t)),
+          ),
+        )
+      : null,
     h(
       'label',
       { class: 'field' },
@@ -70,7 +85,7 @@ export async function renderDashboard(ctx: AppContext, params: URLSearchParams):
   form.addEventListener('submit', (event) => {
     event.preventDefault();
     const d = new FormData(form);
-    location.hash = `#/dashboard${qs({ department: String(d.get('department') ?? ''), from: String(d.get('from') ?? ''), to: String(d.get('to') ?? '') })}`;
+    location.hash = `#/dashboard${qs({ tenant: String(d.get('tenant') ?? ''), department: String(d.get('department') ?? ''), from: String(d.get('from') ?? ''), to: String(d.get('to') ?? '') })}`;
   });
 
   const deptSeries = data.departmentRates.slice(0, 8).map((d) => ({
