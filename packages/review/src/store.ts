@@ -482,6 +482,8 @@ export function createReviewStore(options: ReviewStoreOptions): ReviewStore {
   db.pragma('foreign_keys = ON');
   try {
     migrate(db);
+    // Idempotent: indexes added since the file was created.
+    db.exec(SCHEMA);
   } catch (error) {
     db.close();
     throw error;
