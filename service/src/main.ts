@@ -1,6 +1,7 @@
 import { isCdssError } from '@yijian/emr';
 import { buildApp } from './app.js';
 import { baseUrl, configFromEnv, ENV_VARS } from './config.js';
+import { createBufferedStdout } from './logging.js';
 
 /**
  * Start the service: config from the environment, listen, say where to send a request, and on
@@ -14,7 +15,7 @@ async function main(): Promise<void> {
     return;
   }
   const config = configFromEnv();
-  const app = await buildApp({ config });
+  const app = await buildApp({ config, logStream: createBufferedStdout() });
   const ctx = app.yijian;
 
   let stopping = false;
