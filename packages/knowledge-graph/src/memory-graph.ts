@@ -874,6 +874,9 @@ export class MemoryGraph implements GraphStore {
   async conceptById(id: string): Promise<Concept | undefined> {
     return this.getConcept(id);
   }
+  conceptByIdSync(id: string): Concept | undefined {
+    return this.getConcept(id);
+  }
   async findByName(name: string, kind?: ConceptKind): Promise<Concept[]> {
     return this.findByNameSync(name, kind);
   }

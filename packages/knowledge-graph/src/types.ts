@@ -128,6 +128,11 @@ export interface GraphStats {
  */
 export interface GraphStore {
   conceptById(id: string): Promise<Concept | undefined>;
+  /**
+   * The same answer without a promise, for stores that hold the graph in memory (the embedded
+   * graph); callers on hot paths use it when present and fall back to `conceptById`.
+   */
+  conceptByIdSync?(id: string): Concept | undefined;
   /** Exact name or synonym (case-insensitive for Latin letters). */
   findByName(name: string, kind?: ConceptKind): Promise<Concept[]>;
   neighbours(

@@ -1,4 +1,4 @@
-import type { GraphStore, Interaction } from '@yijian/knowledge-graph';
+import type { Concept, GraphStore, Interaction } from '@yijian/knowledge-graph';
 import type { Hit } from './alert.js';
 import { renderPath, sortedKey } from './alert.js';
 import { areCoActive, doseInMg } from './facts.js';
@@ -526,10 +526,17 @@ const KG_ROUTE: Record<string, string> = {
 type GraphDoseLimit = { route: string; unit: string; maxSingle?: number; maxDaily?: number; note?: string };
 type GraphPediatricLimit = { route: string; unit: string; maxSinglePerKg?: number; maxDailyPerKg?: number };
 
+/**
+ * A concept by id: without a promise from a store that holds the graph in memory (the embedded graph;
+ * a record has tens of orders and several rules ask), through the async API otherwise.
+ */
+function conceptOf(graph: GraphStore, id: string): Concept | undefined | Promise<Concept | undefined> {
+  return graph.conceptByIdSync ? graph.conceptByIdSync(id) : graph.conceptById(id);
+}
+
 /** A dose entry from the drug concept's props (doseLimits, pediatricDoseLimits), for the order's route. */
-async function graphDoseEntry(m: MedicationFact, graph: GraphStore): Promise<DoseEntry | undefined> {
-  if (!m.conceptId) return undefined;
-  const props = ((await graph.conceptById(m.conceptId))?.props ?? {}) as Record<string, unknown>;
+function graphDoseEntry(m: MedicationFact, concept: Concept | undefined): DoseEntry | undefined {
+  const props = (concept?.props ?? {}) as Record<string, unknown>;
   const limits = (props.doseLimits as GraphDoseLimit[] | undefined) ?? [];
   const ped = (props.pediatricDoseLimits as GraphPediatricLimit[] | undefined) ?? [];
   const fits = (route: string) => !m.routeKind || KG_ROUTE[route] === m.routeKind;
@@ -575,7 +582,11 @@ export async function evaluateDoses(
     // Systemic dose limits do not apply to eye/ear/skin preparations (0.1% 地塞米松滴眼液).
     if (m.systemic === false) continue;
     const curated = findDoseEntry(entries, m);
-    const e = curated ?? (rule.useGraphLimits ? await graphDoseEntry(m, graph) : undefined);
+    let e = curated;
+    if (!e && rule.useGraphLimits && m.conceptId) {
+      const concept = conceptOf(graph, m.conceptId);
+      e = graphDoseEntry(m, concept instanceof Promise ? await concept : concept);
+    }
     if (!e) continue;
     if (e.routes && m.routeKind && !e.routes.includes(m.routeKind as never)) continue;
     const single = doseInMg(m);
@@ -832,7 +843,8 @@ export async function evaluateDrugProperties(
     // Pregnancy, lactation, elderly and renal properties describe systemic exposure.
     if (m.systemic === false && !m.localProduct) continue;
     seen.add(m.conceptId);
-    const concept = await graph.conceptById(m.conceptId);
+    const found = conceptOf(graph, m.conceptId);
+    const concept = found instanceof Promise ? await found : found;
     const props = (concept?.props ?? {}) as Record<string, unknown>;
     let value: string | undefined;
     let note = '';
