@@ -135,12 +135,16 @@ export interface GraphStore {
   conceptByIdSync?(id: string): Concept | undefined;
   /** Exact name or synonym (case-insensitive for Latin letters). */
   findByName(name: string, kind?: ConceptKind): Promise<Concept[]>;
+  /** `findByName` without a promise (in-memory stores). */
+  findByNameSync?(name: string, kind?: ConceptKind): Concept[];
   neighbours(
     id: string,
     opts?: { type?: RelationType; direction?: Direction },
   ): Promise<{ edge: Edge; concept: Concept }[]>;
   /** Transitive IS_A (and BELONGS_TO for drugs -> classes) ancestors, nearest first. */
   ancestors(id: string): Promise<Concept[]>;
+  /** `ancestors` without a promise (in-memory stores). */
+  ancestorsSync?(id: string): Concept[];
   /** Transitive IS_A (and BELONGS_TO) descendants, nearest first. */
   descendants(id: string): Promise<Concept[]>;
   /** Class-level rules expanded to members; each unordered pair once, most severe first. */

@@ -1,5 +1,5 @@
 import { ageInYears, daysBetweenDates, type PatientRecord, toEpochMs } from '@yijian/emr';
-import type { ConceptKind, GraphStore, Linker } from '@yijian/knowledge-graph';
+import type { Concept, ConceptKind, GraphStore, Linker } from '@yijian/knowledge-graph';
 import type { Annotation, Mention } from '@yijian/ner';
 import { classifyAdministration, doseClassesOf } from './administration.js';
 import { ckdEpi2021, foldText, labKey, labNumeric, routeKind, timesPerDay, toMg } from './normalise.js';
@@ -37,27 +37,37 @@ const DAY_MS = 86_400_000;
 /**
  * Systemic or local administration (resources/routes.yaml) and dose-dependent classes (graph
  * `doseDependentClasses`: aspirin ≥ 500 mg/d is also a salicylate NSAID) of a medication fact.
+ * Synchronous with the embedded graph unless the drug has dose-dependent classes (a promise then).
  */
-async function enrichMedication(m: MedicationFact, graph: GraphStore): Promise<MedicationFact> {
-  const props = m.conceptId
-    ? ((await graph.conceptById(m.conceptId))?.props as Record<string, unknown> | undefined)
-    : undefined;
+function enrichMedication(m: MedicationFact, graph: GraphStore): MedicationFact | Promise<MedicationFact> {
+  if (!m.conceptId) return finishMedication(m, undefined, graph);
+  if (graph.conceptByIdSync) return finishMedication(m, graph.conceptByIdSync(m.conceptId)?.props, graph);
+  return graph.conceptById(m.conceptId).then((c) => finishMedication(m, c?.props, graph));
+}
+
+function finishMedication(
+  m: MedicationFact,
+  props: Record<string, unknown> | undefined,
+  graph: GraphStore,
+): MedicationFact | Promise<MedicationFact> {
   const adm = classifyAdministration(m.name, m.route, props?.routes as string[] | undefined);
   m.systemic = adm.systemic;
   if (adm.localBasis) m.localBasis = adm.localBasis;
   if (adm.localProduct) m.localProduct = true;
-  const doseClasses = await doseClassesOf(m, props, graph);
-  if (doseClasses.length > 0) {
-    m.doseClasses = doseClasses;
-    for (const c of doseClasses)
-      c.ancestorIds.forEach((id, k) => {
-        if (!m.classIds.includes(id)) {
-          m.classIds.push(id);
-          m.classNames.push(c.ancestorNames[k]!);
-        }
-      });
-  }
-  return m;
+  if (!(props?.doseDependentClasses as unknown[] | undefined)?.length) return m;
+  return doseClassesOf(m, props, graph).then((doseClasses) => {
+    if (doseClasses.length > 0) {
+      m.doseClasses = doseClasses;
+      for (const c of doseClasses)
+        c.ancestorIds.forEach((id, k) => {
+          if (!m.classIds.includes(id)) {
+            m.classIds.push(id);
+            m.classNames.push(c.ancestorNames[k]!);
+          }
+        });
+    }
+    return m;
+  });
 }
 
 /** Were two medication facts active at the same time? (Always true for point-in-time facts.) */
@@ -71,57 +81,89 @@ type Linked =
 
 /** Links names to concepts once per name and kind; caches ancestors. */
 export class ConceptResolver {
-  private readonly cache = new Map<string, Promise<Linked>>();
+  private readonly cache = new Map<string, Linked | Promise<Linked>>();
   constructor(
     private readonly graph: GraphStore,
     private readonly linker: Linker | undefined,
   ) {}
 
-  resolve(name: string, kinds: ConceptKind[], conceptId?: string): Promise<Linked> {
+  /**
+   * The concept a name links to: a value when it is known or the graph answers synchronously (the
+   * embedded graph), a promise otherwise. Callers await only a promise: a record links tens of
+   * names, and an await per name was a measurable part of building the facts of a request.
+   */
+  resolve(name: string, kinds: ConceptKind[], conceptId?: string): Linked | Promise<Linked> {
     const key = `${kinds.join('|')}\u0000${conceptId ?? ''}\u0000${name}`;
-    let hit = this.cache.get(key);
-    if (!hit) {
-      hit = this.lookup(name, kinds, conceptId);
-      this.cache.set(key, hit);
-    }
-    return hit;
+    if (this.cache.has(key)) return this.cache.get(key);
+    const { graph } = this;
+    const value =
+      graph.conceptByIdSync && graph.findByNameSync && graph.ancestorsSync
+        ? this.lookup(name, kinds, conceptId, {
+            byId: graph.conceptByIdSync.bind(graph),
+            byName: graph.findByNameSync.bind(graph),
+            ancestors: graph.ancestorsSync.bind(graph),
+          })
+        : this.lookupAsync(name, kinds, conceptId);
+    this.cache.set(key, value);
+    if (value instanceof Promise) void value.then((v) => this.cache.set(key, v));
+    return value;
   }
 
-  private async lookup(name: string, kinds: ConceptKind[], conceptId?: string): Promise<Linked> {
-    let id: string | undefined;
-    let canonical: string | undefined;
-    if (conceptId) {
-      const c = await this.graph.conceptById(conceptId);
-      if (c) {
-        id = c.id;
-        canonical = c.name;
-      }
-    }
+  /** The link, given synchronous graph lookups. */
+  private lookup(
+    name: string,
+    kinds: ConceptKind[],
+    conceptId: string | undefined,
+    get: {
+      byId: (id: string) => Concept | undefined;
+      byName: (name: string, kind: ConceptKind) => Concept[];
+      ancestors: (id: string) => Concept[];
+    },
+  ): Linked {
+    const known = conceptId ? get.byId(conceptId) : undefined;
+    const found = known ?? this.byName(foldText(name), kinds, get.byName);
+    if (!found) return undefined;
+    return {
+      id: found.id,
+      name: found.name,
+      ancestors: get.ancestors(found.id).map((a) => ({ id: a.id, name: a.name, kind: a.kind })),
+    };
+  }
+
+  /** The same link through the async GraphStore API (a Neo4j store). */
+  private async lookupAsync(name: string, kinds: ConceptKind[], conceptId?: string): Promise<Linked> {
+    const byId = new Map<string, Concept | undefined>();
+    const byName = new Map<string, Concept[]>();
+    const ancestors = new Map<string, Concept[]>();
+    if (conceptId) byId.set(conceptId, await this.graph.conceptById(conceptId));
     const folded = foldText(name);
+    if (!byId.get(conceptId ?? ''))
+      for (const k of kinds) byName.set(k, await this.graph.findByName(folded, k));
+    const first = byId.get(conceptId ?? '') ?? this.byName(folded, kinds, (_n, k) => byName.get(k) ?? []);
+    if (first) ancestors.set(first.id, await this.graph.ancestors(first.id));
+    return this.lookup(name, kinds, conceptId, {
+      byId: (id) => byId.get(id),
+      byName: (_n, k) => byName.get(k) ?? [],
+      ancestors: (id) => ancestors.get(id) ?? [],
+    });
+  }
+
+  /** Exact name or synonym of the first kind that has one, else the linker's confident top candidate. */
+  private byName(
+    folded: string,
+    kinds: ConceptKind[],
+    find: (name: string, kind: ConceptKind) => Concept[],
+  ): { id: string; name: string } | undefined {
     for (const kind of kinds) {
-      if (id) break;
-      const exact = await this.graph.findByName(folded, kind);
-      if (exact[0]) {
-        id = exact[0].id;
-        canonical = exact[0].name;
-        break;
-      }
+      const exact = find(folded, kind)[0];
+      if (exact) return exact;
       if (this.linker) {
         const r = this.linker.link(folded, { kind });
         const top = r.linked ? r.candidates[0] : undefined;
-        if (top) {
-          id = top.conceptId;
-          canonical = top.name;
-        }
+        if (top) return { id: top.conceptId, name: top.name };
       }
     }
-    if (!id) return undefined;
-    const anc = await this.graph.ancestors(id);
-    return {
-      id,
-      name: canonical ?? name,
-      ancestors: anc.map((a) => ({ id: a.id, name: a.name, kind: a.kind })),
-    };
+    return undefined;
   }
 }
 

@@ -47,6 +47,28 @@ describe('fast paths', () => {
     expect(matched).toBeGreaterThan(4);
   });
 
+  it('builds the same facts through the async graph API as with the embedded graph', async () => {
+    const graph = loadDefaultGraph();
+    const linker = createLinker(graph);
+    // Only the async GraphStore methods, as a Neo4j store offers them (no *Sync twins).
+    const asyncOnly = {
+      conceptById: (id: string) => graph.conceptById(id),
+      findByName: (name: string, kind?: Parameters<typeof graph.findByName>[1]) =>
+        graph.findByName(name, kind),
+      ancestors: (id: string) => graph.ancestors(id),
+      conceptByCode: (system: string, code: string) => graph.conceptByCode(system, code),
+    } as unknown as typeof graph;
+    const input = {
+      drugs: ['华法林', '阿司匹林肠溶片 3g/d', '某未知药', '左氧氟沙星滴眼液', '拜阿司匹灵'],
+      conditions: ['心房颤动', '消化性溃疡', '慢性肾脏病3期'],
+      allergies: ['青霉素'],
+    };
+    const sync = await buildFactsFromLists(input, { graph, linker });
+    const viaAsync = await buildFactsFromLists(input, { graph: asyncOnly, linker });
+    expect(viaAsync).toEqual(sync);
+    expect(sync.medications.filter((m) => m.conceptId).length).toBeGreaterThan(2);
+  });
+
   it('sortSmall and sortedKey order like the default sort', () => {
     const lists = [
       [],
