@@ -157,7 +157,7 @@ describe('events detected by analyze', () => {
     const body = JSON.stringify(server.received.find((m) => m.keys.includes(fall[0]!.key))!.body);
     const name = (JSON.parse(sampleText('neurology-01')) as { patient: { name: string } }).patient.name;
     expect(body).not.toContain(name);
-    expect(body).toContain('https://cdss.hospital.test/review/records/neurology-01');
+    expect(body).toContain('https://cdss.hospital.test/review/records/neurology-01?tenant=default');
   });
 });
 

@@ -66,7 +66,8 @@ export interface AdverseEventService {
    * Store detected events and enqueue the ones at or above the configured grade for every robot,
    * in one transaction per event (the outbox de-duplicates by event id).
    */
-  enqueueDetected(events: readonly AdverseEvent[], patientNames?: readonly string[]): number;
+  /** `tenant` names the review queue the record is in (the message's link carries it). */
+  enqueueDetected(events: readonly AdverseEvent[], patientNames?: readonly string[], tenant?: string): number;
   /** Parse a free-text report into a draft, store it, and file (and enqueue) it when complete. */
   fileReport(input: FileReportInput): FileReportResult;
   report(id: string): ManualReport | undefined;
@@ -217,13 +218,14 @@ export function openAdverseEventService(
     outbox,
     dispatcher,
     robots: robotNames,
-    enqueueDetected(events, patientNames) {
+    enqueueDetected(events, patientNames, tenant) {
       let jobs = 0;
       for (const event of events) {
         const send = GRADE_RANK[event.grade] <= minRank;
         const r = outbox.enqueue(event, {
           robots: send ? robotNames : [],
           ...(patientNames ? { patientNames } : {}),
+          ...(tenant ? { tenant } : {}),
         });
         jobs += r.jobs.filter((j) => j.created).length;
       }
@@ -255,7 +257,7 @@ export function openAdverseEventService(
           event?.id ?? null,
           createdAt,
         );
-        return event ? outbox.enqueue(event, { robots: robotNames }).jobs : [];
+        return event ? outbox.enqueue(event, { robots: robotNames, tenant: input.tenant }).jobs : [];
       });
       const jobs = tx.immediate().map((j) => ({ robot: j.robot, key: j.key }));
       if (jobs.length) dispatcher?.wake();

@@ -141,7 +141,7 @@ export async function buildApp(options: BuildAppOptions = {}): Promise<YijianApp
       const events: AdverseEvent[] = detectEvents({ record });
       for (const e of events) metrics.adverseEvents.inc({ origin: e.origin, category: e.category });
       // The outbox write is the durable report: if it fails the request fails (the caller retries).
-      adverseEvents.enqueueDetected(events, record.patient.name ? [record.patient.name] : []);
+      adverseEvents.enqueueDetected(events, record.patient.name ? [record.patient.name] : [], tenant);
       if (config.reviewIngest) {
         try {
           ingestAnalysis(reviewStore, record, result, events, { tenant });

@@ -80,6 +80,8 @@ describe('messages', () => {
       actionCard: { singleTitle: '查看病历', singleURL: 'https://yijian.example/review/records/rec%2F1' },
     });
     expect(reviewLink('https://h/', undefined)).toBe('https://h/review');
+    // The tenant whose review queue holds the record (one record id may exist in two tenants).
+    expect(reviewLink('https://h', 'r 1', 'campus-a')).toBe('https://h/review/records/r%201?tenant=campus-a');
   });
 
   it('merges events into one digest, most severe first, each with its own link and 编号', () => {

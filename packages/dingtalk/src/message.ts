@@ -20,6 +20,8 @@ export interface EventNotice {
   excerpt?: string;
   occurredAt?: string;
   origin: 'detected' | 'manual';
+  /** Tenant whose review queue holds the record (the link names it: one record id may exist in two). */
+  tenant?: string;
 }
 
 export interface MessageOptions {
@@ -92,7 +94,7 @@ function plain(text: string): string {
 /** Build the notice for one event. `patientNames` are removed from the excerpt. */
 export function noticeFromEvent(
   event: AdverseEvent,
-  options: { key?: string; patientNames?: readonly string[]; excerptChars?: number } = {},
+  options: { key?: string; patientNames?: readonly string[]; excerptChars?: number; tenant?: string } = {},
 ): EventNotice {
   const names = options.patientNames ?? [];
   const ev = event.evidence.find((e) => e.source === 'document' || e.source === 'text') ?? event.evidence[0];
@@ -117,13 +119,16 @@ export function noticeFromEvent(
     ...(excerpt ? { excerpt } : {}),
     ...(event.occurredAt ? { occurredAt: event.occurredAt } : {}),
     origin: event.origin,
+    ...(options.tenant ? { tenant: options.tenant } : {}),
   };
 }
 
-/** The review page link for a record: `<base>/review/records/<id>`. */
-export function reviewLink(reviewBaseUrl: string, recordId: string | undefined): string {
+/** The review page link for a record: `<base>/review/records/<id>[?tenant=<tenant>]`. */
+export function reviewLink(reviewBaseUrl: string, recordId: string | undefined, tenant?: string): string {
   const base = reviewBaseUrl.replace(/\/+$/, '');
-  return recordId ? `${base}/review/records/${encodeURIComponent(recordId)}` : `${base}/review`;
+  if (!recordId) return `${base}/review`;
+  const query = tenant ? `?tenant=${encodeURIComponent(tenant)}` : '';
+  return `${base}/review/records/${encodeURIComponent(recordId)}${query}`;
 }
 
 function mentionLine(options: MessageOptions): string {
@@ -168,7 +173,7 @@ function finish(title: string, body: string, link: string, options: MessageOptio
 export function buildEventMessage(notice: EventNotice, options: MessageOptions): RobotMessage {
   const title = `不良事件 ${GRADE_SHORT[notice.grade]} ${notice.label}`;
   const body = [`#### 医疗安全（不良）事件提醒`, '', ...noticeLines(notice)].join('\n');
-  return finish(title, body, reviewLink(options.reviewBaseUrl, notice.recordId), options);
+  return finish(title, body, reviewLink(options.reviewBaseUrl, notice.recordId, notice.tenant), options);
 }
 
 /**
@@ -186,7 +191,7 @@ export function buildDigestMessage(notices: readonly EventNotice[], options: Mes
     .join('，');
   const items = sorted.map((n, i) => {
     const where = [n.department, n.ward].filter(Boolean).join('/');
-    return `${i + 1}. <font color=${GRADE_COLOR[n.grade]}>${GRADE_SHORT[n.grade]}</font> ${plain(n.label)}${where ? `（${plain(where)}）` : ''}：${plain(n.summary)} [查看](${reviewLink(options.reviewBaseUrl, n.recordId)}) 编号：${n.key}`;
+    return `${i + 1}. <font color=${GRADE_COLOR[n.grade]}>${GRADE_SHORT[n.grade]}</font> ${plain(n.label)}${where ? `（${plain(where)}）` : ''}：${plain(n.summary)} [查看](${reviewLink(options.reviewBaseUrl, n.recordId, n.tenant)}) 编号：${n.key}`;
   });
   const title = `不良事件汇总 ${notices.length} 件`;
   const body = [

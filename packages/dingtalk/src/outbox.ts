@@ -172,7 +172,7 @@ export class Outbox {
    */
   enqueue(
     event: AdverseEvent,
-    options: { robots: readonly string[]; patientNames?: readonly string[] },
+    options: { robots: readonly string[]; patientNames?: readonly string[]; tenant?: string },
   ): EnqueueResult {
     const now = this.clock.now();
     const insertEvent = this.db.prepare(
@@ -196,6 +196,7 @@ export class Outbox {
         const notice = noticeFromEvent(event, {
           key,
           ...(options.patientNames ? { patientNames: options.patientNames } : {}),
+          ...(options.tenant ? { tenant: options.tenant } : {}),
         });
         const r = insertJob.run(event.id, robot, key, JSON.stringify(notice), now, now, now);
         return { robot, key, created: r.changes === 1 };

@@ -42,6 +42,15 @@ describe('review plugin', () => {
     expect((await app.inject('/review/assets/..%2Fpackage.json')).statusCode).toBe(404);
   });
 
+  it('opens deep links (DingTalk messages) in the page, with the tenant', async () => {
+    const res = await app.inject({ url: '/review/records/rec%2F1?tenant=campus-a' });
+    expect(res.statusCode).toBe(302);
+    expect(res.headers.location).toBe('/review/#/record/rec%2F1?tenant=campus-a');
+    const plain = await app.inject({ url: '/review/records/neurology-01' });
+    expect(plain.headers.location).toBe('/review/#/record/neurology-01');
+    expect((await app.inject({ url: '/review/records/x?tenant=a&evil=1' })).statusCode).toBe(400);
+  });
+
   it('refuses the API without a valid token, and admin routes to reviewers', async () => {
     const none = await app.inject('/review/api/queue');
     expect(none.statusCode).toBe(401);

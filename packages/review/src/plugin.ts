@@ -225,6 +225,23 @@ export async function reviewPlugin(app: FastifyInstance, options: ReviewPluginOp
   };
   api.get('/review', page);
   api.get('/review/', page);
+  // Deep links (DingTalk messages, e-mails): /review/records/<id>[?tenant=<t>] opens the record in the
+  // page, whose routes live in the URL fragment. The page asks for a login first when needed.
+  api.get(
+    '/review/records/:recordId',
+    {
+      schema: {
+        params: z.strictObject({ recordId: z.string().min(1).max(200) }),
+        querystring: z.strictObject({ tenant: z.string().max(64).optional() }),
+      },
+    },
+    (request, reply) => {
+      const { recordId } = request.params;
+      const { tenant } = request.query;
+      const query = tenant ? `?tenant=${encodeURIComponent(tenant)}` : '';
+      return reply.redirect(`/review/#/record/${encodeURIComponent(recordId)}${query}`, 302);
+    },
+  );
   api.get(
     '/review/assets/:file',
     { schema: { params: z.strictObject({ file: z.string().max(100) }) } },
