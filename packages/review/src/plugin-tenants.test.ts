@@ -5,6 +5,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createUserDirectory, hashToken, loadUsersFile } from './auth.js';
 import { reviewPlugin } from './plugin.js';
+import { testRecord } from './records.test-helpers.js';
 import type { AlertLike } from './types.js';
 
 /** Tenant isolation over HTTP: a user limited to one tenant never sees or changes another's records. */
@@ -33,23 +34,14 @@ const ROOT = as('root-token');
 const A = as('a-reviewer-token');
 const A_ADMIN = as('a-admin-token');
 
-function record(id: string, department: string) {
-  return {
-    schemaVersion: '1',
-    id,
-    patient: { id: `P-${id}`, name: '测试', sex: 'male', birthDate: '1960-01-01' },
-    encounter: {
-      id: `E-${id}`,
-      admissionTime: '2025-03-01 08:00',
-      dischargeTime: '2025-03-06 10:00',
-      department,
-      attendingDoctors: [{ role: '主治医师', name: `${department}医生` }],
-    },
-    documents: [
-      { id: 'doc-1', type: '出院记录', createdTime: '2025-03-06 11:00', text: '患者否认糖尿病史。' },
-    ],
-  };
-}
+const record = (id: string, department: string) =>
+  testRecord(id, department, {
+    discharge: '2025-03-06 10:00',
+    doctor: `${department}医生`,
+    sex: 'male',
+    birthDate: '1960-01-01',
+    text: '患者否认糖尿病史。',
+  });
 
 function finding(id: string, summary: string): AlertLike {
   return {

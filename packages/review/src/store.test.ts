@@ -1,24 +1,14 @@
 import { describe, expect, it } from 'vitest';
+import { testRecord } from './records.test-helpers.js';
 import { createReviewStore } from './store.js';
 import type { AlertLike } from './types.js';
 
-function record(id: string, department: string, discharge: string, doctor = '高某某') {
-  return {
-    schemaVersion: '1',
-    id,
-    patient: { id: `P-${id}`, name: '测试', sex: 'female', birthDate: '1970-01-01' },
-    encounter: {
-      id: `E-${id}`,
-      admissionTime: `${discharge} 08:00`,
-      dischargeTime: `${discharge} 10:00`,
-      department,
-      attendingDoctors: [{ role: '主治医师', name: doctor }],
-    },
-    documents: [
-      { id: 'doc-1', type: '出院记录', createdTime: `${discharge} 11:00`, text: '患者否认高血压病史。' },
-    ],
-  };
-}
+const record = (id: string, department: string, discharge: string, doctor?: string) =>
+  testRecord(id, department, {
+    admission: `${discharge} 08:00`,
+    discharge: `${discharge} 10:00`,
+    ...(doctor ? { doctor } : {}),
+  });
 
 function finding(
   id: string,

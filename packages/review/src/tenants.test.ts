@@ -3,28 +3,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
+import { testRecord } from './records.test-helpers.js';
 import { createReviewStore } from './store.js';
 import type { AlertLike } from './types.js';
 
 /** Tenant isolation in the store: records are identified by (tenant, record id). */
 
-function record(id: string, department: string, doctor = '高某某') {
-  return {
-    schemaVersion: '1',
-    id,
-    patient: { id: `P-${id}`, name: '测试', sex: 'female', birthDate: '1970-01-01' },
-    encounter: {
-      id: `E-${id}`,
-      admissionTime: '2025-03-01 08:00',
-      dischargeTime: '2025-03-05 10:00',
-      department,
-      attendingDoctors: [{ role: '主治医师', name: doctor }],
-    },
-    documents: [
-      { id: 'doc-1', type: '出院记录', createdTime: '2025-03-05 11:00', text: '患者否认高血压病史。' },
-    ],
-  };
-}
+const record = (id: string, department: string, doctor?: string) =>
+  testRecord(id, department, doctor ? { doctor } : {});
 
 function finding(id: string, ruleId: string, summary = `问题 ${id}`): AlertLike {
   return {
