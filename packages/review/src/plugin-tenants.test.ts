@@ -5,8 +5,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createUserDirectory, hashToken, loadUsersFile } from './auth.js';
 import { reviewPlugin } from './plugin.js';
-import { testRecord } from './records.test-helpers.js';
-import type { AlertLike } from './types.js';
+import { testFinding, testRecord } from './records.test-helpers.js';
 
 /** Tenant isolation over HTTP: a user limited to one tenant never sees or changes another's records. */
 
@@ -43,21 +42,7 @@ const record = (id: string, department: string) =>
     text: '患者否认糖尿病史。',
   });
 
-function finding(id: string, summary: string): AlertLike {
-  return {
-    id,
-    ruleId: `tl.${id}`,
-    ruleVersion: '1.0.0',
-    category: 'timeliness',
-    severity: 'warning',
-    summary,
-    detail: '说明',
-    evidence: [],
-    suggestions: [],
-    source: { label: '测试' },
-    suppressionKey: id,
-  };
-}
+const finding = (id: string, summary: string) => testFinding(id, `tl.${id}`, summary);
 
 let app: FastifyInstance;
 

@@ -1,3 +1,5 @@
+import type { AlertLike } from './types.js';
+
 /** A small discharged record for the store and plugin tests: one 出院记录 an hour after discharge. */
 export function testRecord(
   id: string,
@@ -37,5 +39,22 @@ export function testRecord(
         text: options.text ?? '患者否认高血压病史。',
       },
     ],
+  };
+}
+
+/** A timeliness warning as the engine would report it, for the store and plugin tests. */
+export function testFinding(id: string, ruleId = `tl.${id}`, summary = `问题 ${id}`): AlertLike {
+  return {
+    id,
+    ruleId,
+    ruleVersion: '1.0.0',
+    category: 'timeliness',
+    severity: 'warning',
+    summary,
+    detail: '说明',
+    evidence: [],
+    suggestions: [],
+    source: { label: '测试' },
+    suppressionKey: id,
   };
 }

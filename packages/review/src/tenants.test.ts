@@ -3,30 +3,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
-import { testRecord } from './records.test-helpers.js';
+import { testFinding, testRecord } from './records.test-helpers.js';
 import { createReviewStore } from './store.js';
-import type { AlertLike } from './types.js';
 
 /** Tenant isolation in the store: records are identified by (tenant, record id). */
 
 const record = (id: string, department: string, doctor?: string) =>
   testRecord(id, department, doctor ? { doctor } : {});
 
-function finding(id: string, ruleId: string, summary = `问题 ${id}`): AlertLike {
-  return {
-    id,
-    ruleId,
-    ruleVersion: '1.0.0',
-    category: 'timeliness',
-    severity: 'warning',
-    summary,
-    detail: '说明',
-    evidence: [],
-    suggestions: [],
-    source: { label: '测试' },
-    suppressionKey: id,
-  };
-}
+const finding = (id: string, ruleId: string, summary?: string) => testFinding(id, ruleId, summary);
 
 const reviewer = { id: 'li', name: '李审核', role: 'reviewer' as const };
 
