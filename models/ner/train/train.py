@@ -320,6 +320,20 @@ def extend_vocab(chars: list[str], bis: list[str], texts: list[str], char_min: i
     return chars + new_c, bis + sorted(ranked)
 
 
+def sgns_tables(n_chars: int, n_bis: int, char_dim: int, bi_dim: int) -> tuple[nn.Embedding, ...]:
+    """The SGNS input/output tables. Their initialisation draws from the global torch RNG, so a run that
+    loads cached vectors calls this too and trains exactly like a run that pre-trained them."""
+    c_in = nn.Embedding(n_chars, char_dim, sparse=True)
+    c_out = nn.Embedding(n_chars, char_dim, sparse=True)
+    b_in = nn.Embedding(n_bis, bi_dim, sparse=True)
+    b_out = nn.Embedding(n_chars, bi_dim, sparse=True)
+    for e, d in ((c_in, char_dim), (b_in, bi_dim)):
+        nn.init.uniform_(e.weight, -0.5 / d, 0.5 / d)
+    for e in (c_out, b_out):
+        nn.init.zeros_(e.weight)
+    return c_in, c_out, b_in, b_out
+
+
 def sgns_embeddings(
     chars: list[str], bis: list[str], texts: list[str], char_dim: int, bi_dim: int, epochs: int, seed: int
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -356,14 +370,7 @@ def sgns_embeddings(
     noise = torch.from_numpy(counts**0.75 / (counts**0.75).sum())
     log(f'  sgns stream {n:,} code units, {int((cid > 1).sum()):,} known chars, {int((bid > 1).sum()):,} known bigrams')
 
-    c_in = nn.Embedding(len(chars), char_dim, sparse=True)
-    c_out = nn.Embedding(len(chars), char_dim, sparse=True)
-    b_in = nn.Embedding(len(bis), bi_dim, sparse=True)
-    b_out = nn.Embedding(len(chars), bi_dim, sparse=True)
-    for e, d in ((c_in, char_dim), (b_in, bi_dim)):
-        nn.init.uniform_(e.weight, -0.5 / d, 0.5 / d)
-    for e in (c_out, b_out):
-        nn.init.zeros_(e.weight)
+    c_in, c_out, b_in, b_out = sgns_tables(len(chars), len(bis), char_dim, bi_dim)
     params = [c_in.weight, c_out.weight, b_in.weight, b_out.weight]
     opt = torch.optim.SparseAdam(params, lr=0.005)
     cid_t = torch.from_numpy(cid)
@@ -704,7 +711,7 @@ def train(model, args, main_data, sym_data, aux_data, dev, cidx, bidx, rng, cach
     opt = torch.optim.Adam([p for p in model.parameters() if p.requires_grad], lr=args.lr)
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda ep: 1.0 / (1.0 + 0.05 * ep))
     best_f1, best_state, best_epoch = -1.0, None, -1
-    best_avg_f1, recent = -1.0, []
+    best_avg_f1, best_avg_epoch, recent = -1.0, -1, []
     history = []
     t0 = time.time()
     for epoch in range(args.epochs):
@@ -749,7 +756,7 @@ def train(model, args, main_data, sym_data, aux_data, dev, cidx, bidx, rng, cach
                 entry['dev_micro_f1_avg_last'] = af1
                 avg_note = f' | avg of last {args.average_last}: F1 {af1:.4f}'
                 if af1 > best_avg_f1:
-                    best_avg_f1 = af1
+                    best_avg_f1, best_avg_epoch = af1, epoch + 1
                     torch.save(avg, cache / f'{args.run_name}.avg.pt')
         history.append(entry)
         log(
@@ -762,6 +769,10 @@ def train(model, args, main_data, sym_data, aux_data, dev, cidx, bidx, rng, cach
             torch.save(best_state, cache / f'{args.run_name}.best.pt')
         (cache / f'{args.run_name}.history.json').write_text(json.dumps(history))
 
+    if args.average_last and best_avg_f1 > best_f1:  # ship the averaged weights when they score higher
+        log(f'averaged weights of epochs {best_avg_epoch - args.average_last + 1}-{best_avg_epoch} score {best_avg_f1:.4f} > {best_f1:.4f}')
+        args.checkpoint_note = f'average of the weights after epochs {best_avg_epoch - args.average_last + 1}-{best_avg_epoch}'
+        return torch.load(cache / f'{args.run_name}.avg.pt'), best_avg_epoch, history
     return best_state, best_epoch, history
 
 
@@ -820,6 +831,32 @@ def model_card(meta: dict, final: dict, digest: str, out: Path, bench: dict | No
     else:
         speed = 'Run `pnpm bench:ner` to measure load time, characters per second on one core and memory.\n'
     hist = ', '.join(f"{h['epoch']}: {h['dev_micro_f1'] * 100:.2f}" for h in meta['history'])
+    if a.get('average_last'):
+        hist += (
+            f". Average of the weights of the last {a['average_last']} epochs, by epoch: "
+            + ', '.join(f"{h['epoch']}: {h['dev_micro_f1_avg_last'] * 100:.2f}" for h in meta['history'] if 'dev_micro_f1_avg_last' in h)
+        )
+    if a.get('pretrain') == 'sgns':
+        pretrain_text = (
+            f"* Character and bigram embeddings initialised by skip-gram with negative sampling (window 2, 5 negatives,\n"
+            f"  {a['sgns_epochs']} epochs, in torch) over the training texts, the CMeEE texts (text only) and all of\n"
+            f"  `../shared/unlabeled` (medical Q&A and encyclopaedia text, research use only); the vocabulary adds the\n"
+            f"  chars (count >= {a['pretrain_char_min_count']}) and up to {a['pretrain_bigram_cap']:,} bigrams (count >= {a['pretrain_bigram_min_count']}) of that text"
+            + ('; the bigram vectors stay fixed during training.' if a.get('freeze_bigrams') else '.')
+        )
+    else:
+        pretrain_text = (
+            f"* Character embeddings initialised from PPMI statistics (window 2) over the training texts and the\n"
+            f"  first {a['limit_unlabeled_mb']:.0f} MB of `../shared/unlabeled` (medical Q&A and encyclopaedia text)."
+        )
+    if a.get('cmeee_weight'):
+        pretrain_text += (
+            f"\n* CMeEE (CBLUE) train, 15,000 sentences of medical reference text, research use only: an auxiliary\n"
+            f"  tagging head (its own nine labels and CRF, {a['cmeee_weight']:.0%} of the chunks per epoch, loss weight {a['cmeee_loss']}),\n"
+            f"  not exported: it only shapes the shared encoder."
+        )
+    if meta.get('checkpoint'):
+        pretrain_text += f"\n* Shipped weights: {meta['checkpoint']}."
     return f"""# Model card: {meta['name']} {meta['version']}
 
 Chinese clinical named-entity recogniser for EMR text (入院记录, 病程记录, 手术记录, 出院记录, pathology
@@ -864,8 +901,7 @@ All from `../shared/corpora` (never committed to this repository):
 * CCKS 2020 task 3.1 (filtered): the {meta['train_records']['ccks2020_new']} records that are not copies of CCKS 2019 train
   (ids in `ids_also_in_ccks2019_train.txt` dropped; the conversion already removed the CCKS 2019 test set).
 * CCKS 2017 CNER train: {meta['train_records']['ccks2017']} section documents, only 症状和体征 (symptom head); {int(a['sym_weight'] * 100)}% of them sampled per epoch.
-* Character embeddings initialised from PPMI statistics (window 2) over the training texts and the
-  first {a['limit_unlabeled_mb']:.0f} MB of `../shared/unlabeled` (medical Q&A and encyclopaedia text).
+{pretrain_text}
 
 **Terms.** The CCKS organisers state that these datasets are for CCKS evaluation use only (the
 CCKS 2019/2020 data was written and annotated by Yidu Cloud; CCKS 2017 by JIMU Cloud Health); the
@@ -939,6 +975,7 @@ def main() -> None:
     )
     ap.add_argument('--bench-json', metavar='FILE', help='output of `pnpm bench:ner -- --json` to quote in MODEL_CARD.md')
     ap.add_argument('--history-from', metavar='LOG', help='with --export-only: training log or history.json to report')
+    ap.add_argument('--checkpoint-note', help='with --export-only: which weights these are, for MODEL_CARD.md and training.json')
     ap.add_argument('--limit-unlabeled-mb', type=float, default=20.0)
     ap.add_argument('--lexicon', metavar='FILE', help='lexicon.json from export_lexicon.mjs: adds per-character BMES lexicon features (copied into --out)')
     ap.add_argument('--threads', type=int, default=1, help='torch intra-op threads')
@@ -1039,6 +1076,7 @@ def main() -> None:
         if cached.exists():
             z = np.load(cached)
             ce, be, seen_c, seen_b = z['ce'], z['be'], z['seen_c'], z['seen_b']
+            sgns_tables(len(chars), len(bis), args.char_dim, args.bigram_dim)  # same global RNG state as a fresh run
             log(f'  sgns vectors from {cached.name}')
         else:
             ce, be, seen_c, seen_b = sgns_embeddings(chars, bis, pre_texts, args.char_dim, args.bigram_dim, args.sgns_epochs, args.seed)
@@ -1062,6 +1100,7 @@ def main() -> None:
     args.run_name = out.name
     if args.export_only:
         best_state = torch.load(args.export_only)
+        args.checkpoint_note = args.checkpoint_note or f'checkpoint {Path(args.export_only).name}'
         history = parse_history(Path(args.history_from)) if args.history_from else []
         best_epoch = max(history, key=lambda h: h['dev_micro_f1'])['epoch'] if history else -1
         args.epochs = len(history) or args.epochs
@@ -1135,6 +1174,7 @@ def main() -> None:
         'train_records': {'ccks2019': len(train19), 'ccks2020_new': len(c20), 'ccks2017': len(c17)},
         'dev': {'split': 'ccks2019 train records whose 1-based line number is a multiple of 10', 'records': len(dev)},
         'best_epoch': best_epoch,
+        'checkpoint': getattr(args, 'checkpoint_note', None),
         'dev_scores': final,
         'history': history,
         'train_minutes': history[-1]['minutes'] if history else None,
