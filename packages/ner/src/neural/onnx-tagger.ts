@@ -13,8 +13,14 @@ import { ViterbiDecoder } from './viterbi.js';
 /** Version folder of the model that ships with this repository (models/ner/<version>/). */
 export const DEFAULT_MODEL_VERSION = '1.1.0';
 
-/** `<repo>/models/ner/<DEFAULT_MODEL_VERSION>`, resolved from this module (src/ and dist/ sit at the same depth). */
+/**
+ * The shipped model: `<package>/model/<DEFAULT_MODEL_VERSION>/` when the package was packed with it
+ * (npm: `prepack` copies it in), else `<repo>/models/ner/<DEFAULT_MODEL_VERSION>/` in a checkout.
+ * Resolved from this module (src/neural/ and dist/neural/ sit at the same depth).
+ */
 export function defaultModelDir(): string {
+  const packed = fileURLToPath(new URL(`../../model/${DEFAULT_MODEL_VERSION}/`, import.meta.url));
+  if (existsSync(`${packed}model.onnx`)) return packed;
   return fileURLToPath(new URL(`../../../../models/ner/${DEFAULT_MODEL_VERSION}/`, import.meta.url));
 }
 
