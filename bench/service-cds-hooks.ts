@@ -1,7 +1,7 @@
 /**
  * CDS Hooks latency under load, on loopback, against the built service in its own process.
  *
- *   pnpm bench:service [-- --duration 10 --rate 1000 --pv-rate 50 --json]
+ *   pnpm bench:service [-- --duration 10 --rate 1000 --pv-rate 50 --json]   (a rate of 0 leaves that hook out)
  *
  * 1. order-sign with 10 draft medication orders (plus 5 active ones, diagnoses and an allergy in
  *    prefetch), at a fixed arrival rate (default 1,000 requests/s). Target: p99 < 20 ms. Two order
@@ -13,7 +13,8 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { sign as cryptoSign, generateKeyPairSync, randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createWriteStream, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { Agent, request as httpRequest } from 'node:http';
 import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -33,6 +34,8 @@ const { values } = parseArgs({
     'pv-rate': { type: 'string', default: '50' },
     connections: { type: 'string', default: '20' },
     json: { type: 'boolean', default: false },
+    /** Drive order-sign with the open-loop client (evenly spaced arrivals) instead of autocannon. */
+    open: { type: 'boolean', default: false },
     /** Write the two request bodies to this directory (to replay them with curl) and exit. */
     'dump-dir': { type: 'string' },
   },
@@ -214,7 +217,10 @@ async function freePort(): Promise<number> {
 async function startService(port: number, dir: string): Promise<ChildProcess> {
   const jwk = { ...publicKey.export({ format: 'jwk' }), kid: 'bench', alg: 'ES256', use: 'sig' };
   writeFileSync(join(dir, 'jwks.json'), JSON.stringify({ keys: [jwk] }));
-  const child = spawn(process.execPath, [join(root, 'service/dist/main.js')], {
+  // YIJIAN_BENCH_NODE_FLAGS: extra node flags for the service (e.g. --trace-gc); YIJIAN_BENCH_SERVICE_LOG:
+  // a file that receives the service's standard output (its logs) for the whole run.
+  const flags = (process.env.YIJIAN_BENCH_NODE_FLAGS ?? '').split(' ').filter(Boolean);
+  const child = spawn(process.execPath, [...flags, join(root, 'service/dist/main.js')], {
     env: {
       ...process.env,
       PORT: String(port),
@@ -238,6 +244,8 @@ async function startService(port: number, dir: string): Promise<ChildProcess> {
       if (buffer.length > 100_000) buffer = buffer.slice(-10_000);
     };
     child.stdout!.on('data', onData);
+    if (process.env.YIJIAN_BENCH_SERVICE_LOG)
+      child.stdout!.pipe(createWriteStream(process.env.YIJIAN_BENCH_SERVICE_LOG));
     child.on('exit', (code) => reject(new Error(`service exited with ${code}`)));
     setTimeout(() => reject(new Error('service did not become ready in 120 s')), 120_000).unref();
   });
@@ -300,6 +308,85 @@ async function load(
   };
 }
 
+/**
+ * Open-loop load at a constant arrival rate: a request every 1/rate s, whatever the answers do (each
+ * with a fresh JWT), latency from send to the last byte. Used for patient-view: autocannon's
+ * overallRate starts every connection's requests at the same moment, so at 5/s five requests arrive
+ * together and the single-threaded service answers them one after another, which measures the burst,
+ * not the service.
+ */
+async function openLoad(
+  name: string,
+  base: string,
+  path: string,
+  body: string,
+  ratePerSec: number,
+  seconds: number,
+  target: string,
+): Promise<Run> {
+  const agent = new Agent({ keepAlive: true, maxSockets: 256 });
+  const url = new URL(`${base}${path}`);
+  const latencies: number[] = [];
+  let non2xx = 0;
+  let errors = 0;
+  const one = () =>
+    new Promise<void>((resolve) => {
+      const started = performance.now();
+      const req = httpRequest(
+        url,
+        {
+          method: 'POST',
+          agent,
+          headers: {
+            'content-type': 'application/json',
+            authorization: `Bearer ${jwt(`${base}${path}`)}`,
+          },
+        },
+        (res) => {
+          res.resume();
+          res.on('end', () => {
+            latencies.push(performance.now() - started);
+            if (res.statusCode! < 200 || res.statusCode! >= 300) non2xx++;
+            resolve();
+          });
+        },
+      );
+      req.on('error', () => {
+        errors++;
+        resolve();
+      });
+      req.end(body);
+    });
+  const total = Math.round(ratePerSec * seconds);
+  const t0 = performance.now();
+  const pending: Promise<void>[] = [];
+  for (let i = 0; i < total; i++) {
+    const due = t0 + (i * 1000) / ratePerSec;
+    const wait = due - performance.now();
+    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    pending.push(one());
+  }
+  await Promise.all(pending);
+  const elapsed = (performance.now() - t0) / 1000;
+  agent.destroy();
+  latencies.sort((a, b) => a - b);
+  const pct = (p: number) =>
+    latencies[Math.min(latencies.length - 1, Math.ceil(p * latencies.length) - 1)] ?? 0;
+  return {
+    name,
+    targetRate: ratePerSec,
+    achievedRate: Math.round(latencies.length / elapsed),
+    requests: latencies.length,
+    non2xx,
+    errors,
+    p50: pct(0.5),
+    p90: pct(0.9),
+    p99: pct(0.99),
+    max: latencies.at(-1) ?? 0,
+    target,
+  };
+}
+
 const dir = mkdtempSync(join(tmpdir(), 'yijian-bench-'));
 const port = await freePort();
 const base = `http://127.0.0.1:${port}`;
@@ -316,38 +403,60 @@ try {
   });
   const cards = ((await probe.json()) as { cards?: unknown[] }).cards ?? [];
   if (probe.status !== 200) throw new Error(`order-sign probe answered ${probe.status}`);
-  // Warm-up (JIT, caches), then measure.
-  await load('warm-up', base, '/cds-services/yijian-order-sign', orderSign, Math.min(rate, 200), 3, '');
-  await load('warm-up', base, '/cds-services/yijian-patient-view', patientView, Math.min(pvRate, 20), 3, '');
-  const runs = [
+  // Warm-up (JIT, caches), then measure. `--rate 0` or `--pv-rate 0` leaves that hook out, so each
+  // target can also be measured under its own load only.
+  if (rate > 0)
+    await load('warm-up', base, '/cds-services/yijian-order-sign', orderSign, Math.min(rate, 200), 3, '');
+  if (pvRate > 0)
     await load(
-      'order-sign, 10 drafts, typical',
-      base,
-      '/cds-services/yijian-order-sign',
-      orderSignTypical,
-      rate,
-      duration,
-      'p99 < 20 ms',
-    ),
-    await load(
-      'order-sign, 10 drafts, conflict-heavy',
-      base,
-      '/cds-services/yijian-order-sign',
-      orderSign,
-      rate,
-      duration,
-      'p99 < 20 ms',
-    ),
-    await load(
-      'patient-view, 5,000-char note',
+      'warm-up',
       base,
       '/cds-services/yijian-patient-view',
       patientView,
-      pvRate,
-      duration,
-      'p99 < 100 ms',
-    ),
-  ];
+      Math.min(pvRate, 20),
+      3,
+      '',
+    );
+  // Let the warm-up's queue drain (the first cold requests are slow) before measuring.
+  await new Promise((r) => setTimeout(r, 3000));
+  const runs: Run[] = [];
+  if (rate > 0) {
+    const orderLoad = values.open ? openLoad : load;
+    runs.push(
+      await orderLoad(
+        'order-sign, 10 drafts, typical',
+        base,
+        '/cds-services/yijian-order-sign',
+        orderSignTypical,
+        rate,
+        duration,
+        'p99 < 20 ms',
+      ),
+    );
+    runs.push(
+      await orderLoad(
+        'order-sign, 10 drafts, conflict-heavy',
+        base,
+        '/cds-services/yijian-order-sign',
+        orderSign,
+        rate,
+        duration,
+        'p99 < 20 ms',
+      ),
+    );
+  }
+  if (pvRate > 0)
+    runs.push(
+      await openLoad(
+        'patient-view, 5,000-char note',
+        base,
+        '/cds-services/yijian-patient-view',
+        patientView,
+        pvRate,
+        duration,
+        'p99 < 100 ms',
+      ),
+    );
   if (values.json)
     console.log(
       JSON.stringify({ port, orderSignCards: cards.length, noteChars: noteText.length, runs }, null, 2),
