@@ -266,15 +266,18 @@ interface Run {
   target: string;
 }
 
-async function load(
-  name: string,
-  base: string,
-  path: string,
-  body: string,
-  ratePerSec: number,
-  seconds: number,
-  target: string,
-): Promise<Run> {
+/** One measured scenario: a hook's path and body at an offered rate for some seconds. */
+interface LoadSpec {
+  name: string;
+  base: string;
+  path: string;
+  body: string;
+  ratePerSec: number;
+  seconds: number;
+  target: string;
+}
+
+async function load({ name, base, path, body, ratePerSec, seconds, target }: LoadSpec): Promise<Run> {
   const url = `${base}${path}`;
   const result = await autocannon({
     url,
@@ -315,15 +318,7 @@ async function load(
  * together and the single-threaded service answers them one after another, which measures the burst,
  * not the service.
  */
-async function openLoad(
-  name: string,
-  base: string,
-  path: string,
-  body: string,
-  ratePerSec: number,
-  seconds: number,
-  target: string,
-): Promise<Run> {
+async function openLoad({ name, base, path, body, ratePerSec, seconds, target }: LoadSpec): Promise<Run> {
   const agent = new Agent({ keepAlive: true, maxSockets: 256 });
   const url = new URL(`${base}${path}`);
   const latencies: number[] = [];
@@ -406,56 +401,64 @@ try {
   // Warm-up (JIT, caches), then measure. `--rate 0` or `--pv-rate 0` leaves that hook out, so each
   // target can also be measured under its own load only.
   if (rate > 0)
-    await load('warm-up', base, '/cds-services/yijian-order-sign', orderSign, Math.min(rate, 200), 3, '');
-  if (pvRate > 0)
-    await load(
-      'warm-up',
+    await load({
+      name: 'warm-up',
       base,
-      '/cds-services/yijian-patient-view',
-      patientView,
-      Math.min(pvRate, 20),
-      3,
-      '',
-    );
+      path: '/cds-services/yijian-order-sign',
+      body: orderSign,
+      ratePerSec: Math.min(rate, 200),
+      seconds: 3,
+      target: '',
+    });
+  if (pvRate > 0)
+    await load({
+      name: 'warm-up',
+      base,
+      path: '/cds-services/yijian-patient-view',
+      body: patientView,
+      ratePerSec: Math.min(pvRate, 20),
+      seconds: 3,
+      target: '',
+    });
   // Let the warm-up's queue drain (the first cold requests are slow) before measuring.
   await new Promise((r) => setTimeout(r, 3000));
   const runs: Run[] = [];
   if (rate > 0) {
     const orderLoad = values.open ? openLoad : load;
     runs.push(
-      await orderLoad(
-        'order-sign, 10 drafts, typical',
+      await orderLoad({
+        name: 'order-sign, 10 drafts, typical',
         base,
-        '/cds-services/yijian-order-sign',
-        orderSignTypical,
-        rate,
-        duration,
-        'p99 < 20 ms',
-      ),
+        path: '/cds-services/yijian-order-sign',
+        body: orderSignTypical,
+        ratePerSec: rate,
+        seconds: duration,
+        target: 'p99 < 20 ms',
+      }),
     );
     runs.push(
-      await orderLoad(
-        'order-sign, 10 drafts, conflict-heavy',
+      await orderLoad({
+        name: 'order-sign, 10 drafts, conflict-heavy',
         base,
-        '/cds-services/yijian-order-sign',
-        orderSign,
-        rate,
-        duration,
-        'p99 < 20 ms',
-      ),
+        path: '/cds-services/yijian-order-sign',
+        body: orderSign,
+        ratePerSec: rate,
+        seconds: duration,
+        target: 'p99 < 20 ms',
+      }),
     );
   }
   if (pvRate > 0)
     runs.push(
-      await openLoad(
-        'patient-view, 5,000-char note',
+      await openLoad({
+        name: 'patient-view, 5,000-char note',
         base,
-        '/cds-services/yijian-patient-view',
-        patientView,
-        pvRate,
-        duration,
-        'p99 < 100 ms',
-      ),
+        path: '/cds-services/yijian-patient-view',
+        body: patientView,
+        ratePerSec: pvRate,
+        seconds: duration,
+        target: 'p99 < 100 ms',
+      }),
     );
   if (values.json)
     console.log(
