@@ -93,6 +93,25 @@ describe('drug–drug interactions', () => {
     expect((await engine.evaluate(overlap)).filter((a) => a.category === 'drug-drug')).toHaveLength(1);
   });
 
+  it('reads diagnoses at the evaluation time: one made later is not known yet', async () => {
+    const r = parseRecord(
+      record({
+        diagnoses: [
+          { name: '心房颤动', type: 'admission', time: '2025-03-10 10:00' },
+          { name: '消化性溃疡', type: 'discharge', time: '2025-03-14 09:00' },
+          { name: '高血压', type: 'secondary' },
+        ],
+      }),
+    );
+    const names = async (at: string) =>
+      (await buildFacts(r, { graph, linker, at })).conditions.map((c) => c.name).sort();
+    expect(await names('2025-03-12 08:00')).toEqual(['心房颤动', '高血压'].sort());
+    expect(await names('2025-03-14 12:00')).toEqual(['心房颤动', '消化性溃疡', '高血压'].sort());
+    // The whole-stay review keeps them all.
+    const stay = await buildFacts(r, { graph, linker, mode: 'stay' });
+    expect(stay.conditions.map((c) => c.name)).toContain('消化性溃疡');
+  });
+
   it('shows ONC low-priority pairs as passive info only', async () => {
     const facts = await buildFactsFromLists({ drugs: ['华法林', '对乙酰氨基酚'] }, { graph, linker });
     const alerts = await engine.evaluate(facts);

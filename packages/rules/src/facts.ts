@@ -374,6 +374,8 @@ export async function buildFacts(record: PatientRecord, input: BuildFactsInput):
   const conditions: ConditionFact[] = [];
   for (const [i, d] of record.diagnoses.entries()) {
     if (d.type === 'external-cause') continue;
+    // Read at a moment, a diagnosis made later (its time after `at`) is not known yet.
+    if (!inWindow(d.time)) continue;
     let linked = await resolver.resolve(d.name, ['Disease', 'Symptom']);
     if (!linked && d.code) {
       for (const system of ['ICD-10', 'ICD-10-GL2.0', 'ICD-10-YB2.0']) {
