@@ -7,20 +7,27 @@ const TIME_RE =
   /^(\d{4})-(\d{2})-(\d{2})(?:[ T](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,3}))?)?(Z|([+-])(\d{2}):?(\d{2}))?)?$/;
 
 /**
- * Parsed times by text: records repeat the same times many times over (orders, results, notes),
- * and rules and QC parse them again for every check. Bounded; emptied when full.
+ * A pure function of a time's text, remembered by text: records repeat the same times many times
+ * over (orders, results, notes, the front page), and rules and QC read them again for every check.
+ * Bounded; emptied when full.
  */
-const parsed = new Map<string, number>();
-const PARSED_MAX = 8192;
+function memoByText<T>(compute: (text: string) => T, max = 8192): (text: string) => T {
+  const seen = new Map<string, T>();
+  return (text) => {
+    const hit = seen.get(text);
+    if (hit !== undefined) return hit;
+    const value = compute(text);
+    if (seen.size >= max) seen.clear();
+    seen.set(text, value);
+    return value;
+  };
+}
+
+const epochOf = memoByText(parseEpochMs);
 
 /** Milliseconds since the epoch, or NaN when the text is not a time we accept. */
 export function toEpochMs(value: string): number {
-  const hit = parsed.get(value);
-  if (hit !== undefined) return hit;
-  const ms = parseEpochMs(value);
-  if (parsed.size >= PARSED_MAX) parsed.clear();
-  parsed.set(value, ms);
-  return ms;
+  return epochOf(value);
 }
 
 function parseEpochMs(value: string): number {
@@ -47,11 +54,15 @@ export function hoursBetween(a: string, b: string): number {
   return (toEpochMs(b) - toEpochMs(a)) / 3_600_000;
 }
 
-/** The local (CST) calendar date `YYYY-MM-DD` of a time. */
-export function localDate(value: string): string {
+const dateOf = memoByText((value) => {
   const ms = toEpochMs(value);
   if (Number.isNaN(ms)) return '';
   return new Date(ms + CST_OFFSET_MS).toISOString().slice(0, 10);
+});
+
+/** The local (CST) calendar date `YYYY-MM-DD` of a time, or '' when the text is not a time. */
+export function localDate(value: string): string {
+  return dateOf(value);
 }
 
 /** Completed years between a birth date and a time (age at that time). */

@@ -1,9 +1,9 @@
 import type { DocumentType, PatientRecord } from '@yijian/emr';
+import { toEpochMs } from '@yijian/emr';
 import type { QcConfig } from './config.js';
 import type { Emit } from './findings.js';
 import { isLocalAnesthesia, isMajorOperation } from './front-page.js';
 import { missingSections, sectionText } from './sections.js';
-import { epochMs } from './time-cache.js';
 import { docEvidence, docsOfType, encounterTimes, operationEnds } from './timeliness.js';
 import type { Evidence } from './types.js';
 
@@ -29,7 +29,7 @@ export function runCompletenessChecks(
   options: { at?: string; sections?: SectionsDetected } = {},
 ): void {
   const times = encounterTimes(record);
-  const at = options.at ? epochMs(options.at) : Number.POSITIVE_INFINITY;
+  const at = options.at ? toEpochMs(options.at) : Number.POSITIVE_INFINITY;
   const t = config.timeliness;
   const has = (...types: DocumentType[]) => docsOfType(record, ...types).length > 0;
   const due = (fromMs: number, hours: number) => !Number.isNaN(fromMs) && fromMs + hours * HOUR <= at;

@@ -1,4 +1,4 @@
-import { type ClinicalDocument, fromZodIssues, type PatientRecord } from '@yijian/emr';
+import { type ClinicalDocument, fromZodIssues, localDate, type PatientRecord } from '@yijian/emr';
 import type { Annotation, Mention } from '@yijian/ner';
 import type { PatientFacts } from '@yijian/rules';
 import { z } from 'zod';
@@ -7,7 +7,6 @@ import type { QcConfig } from './config.js';
 import { isBlank } from './fields.js';
 import type { Emit } from './findings.js';
 import { matchesAny } from './icd.js';
-import { localDay } from './time-cache.js';
 import { docsOfType } from './timeliness.js';
 import type { Evidence } from './types.js';
 
@@ -490,7 +489,7 @@ function checkPatientTerms(record: PatientRecord, input: ConsistencyInput, emit:
 
 function ageAtAdmission(record: PatientRecord): number {
   const b = record.patient.birthDate;
-  const t = localDay(record.encounter.admissionTime);
+  const t = localDate(record.encounter.admissionTime);
   if (!b || !t) return Number.NaN;
   return Number(t.slice(0, 4)) - Number(b.slice(0, 4)) - (t.slice(5) < b.slice(5) ? 1 : 0);
 }
@@ -524,7 +523,7 @@ function checkCopyPaste(record: PatientRecord, config: QcConfig, emit: Emit): vo
   const byDoc: Para[][] = [];
   let total = 0;
   for (const doc of docsOfType(record, ...NOTE_TYPES)) {
-    const day = localDay(doc.createdTime);
+    const day = localDate(doc.createdTime);
     const paras: Para[] = [];
     const re = /[^\n]+/g;
     for (let m = re.exec(doc.text); m; m = re.exec(doc.text)) {

@@ -1,6 +1,7 @@
 import { type FrontPage, type FrontPageDiagnosis, type PatientRecord, toEpochMs } from '@yijian/emr';
 import type { CodeTable } from './code-table.js';
 import type { QcConfig } from './config.js';
+import { dayDiff } from './dates.js';
 import { fieldLabel, getPath, isBlank } from './fields.js';
 import type { Emit } from './findings.js';
 import {
@@ -13,7 +14,6 @@ import {
   procedureInChapters,
 } from './icd.js';
 import { parseIdNumber } from './id-number.js';
-import { epochMs } from './time-cache.js';
 import { valueSets } from './value-sets.js';
 
 /**
@@ -173,16 +173,9 @@ function realTime(v: string, re: RegExp): boolean {
   return h < 24 && mi < 60 && sec < 60;
 }
 
-/** Calendar days from a to b, read from the `YYYY-MM-DD` prefixes (local dates as written). */
-function dayDiff(a: string, b: string): number {
-  const day = (v: string) =>
-    Date.UTC(Number(v.slice(0, 4)), Number(v.slice(5, 7)) - 1, Number(v.slice(8, 10))) / 86_400_000;
-  return Math.round(day(b) - day(a));
-}
-
 function timeMs(v: unknown): number {
   const s = str(v);
-  return s && DATE_OR_TIME_RE.test(s) ? epochMs(s) : Number.NaN;
+  return s && DATE_OR_TIME_RE.test(s) ? toEpochMs(s) : Number.NaN;
 }
 
 /** Discharge diagnoses with their paths: the principal first. */

@@ -1,4 +1,10 @@
-import { fromZodIssues, type LabResult, type MedicationOrder, type PatientRecord } from '@yijian/emr';
+import {
+  fromZodIssues,
+  type LabResult,
+  type MedicationOrder,
+  type PatientRecord,
+  toEpochMs,
+} from '@yijian/emr';
 import { labKey, type PatientFacts } from '@yijian/rules';
 import { z } from 'zod';
 import { readResource } from './catalog.js';
@@ -7,7 +13,6 @@ import { consistencyData } from './consistency.js';
 import { isBlank } from './fields.js';
 import type { Emit } from './findings.js';
 import { matchesAny, normaliseCode } from './icd.js';
-import { epochMs } from './time-cache.js';
 import type { Evidence } from './types.js';
 
 /**
@@ -216,7 +221,7 @@ function read(
     else factor = spec.conversions.find((c) => foldUnit(c.unit) === u)?.factor;
   }
   if (factor === undefined) return undefined;
-  const ms = epochMs(lab.time);
+  const ms = toEpochMs(lab.time);
   if (Number.isNaN(ms)) return undefined;
   return { lab, value: n * factor, bound, ms };
 }
@@ -320,7 +325,7 @@ export interface CcMccCheckInput {
 function ageInDays(record: PatientRecord): number {
   const b = record.patient.birthDate;
   if (!b) return Number.NaN;
-  return (epochMs(record.encounter.admissionTime) - epochMs(b)) / 86_400_000;
+  return (toEpochMs(record.encounter.admissionTime) - toEpochMs(b)) / 86_400_000;
 }
 
 /**
@@ -354,14 +359,14 @@ export function runCcMccCheck(record: PatientRecord, input: CcMccCheckInput, emi
 
   // Blood results by lab key, read lazily per spec (units differ per spec).
   const labsByKey = new Map<string, LabResult[]>();
-  const admission = epochMs(record.encounter.admissionTime);
-  const end = epochMs(fp.dischargeTime ?? record.encounter.dischargeTime ?? '');
+  const admission = toEpochMs(record.encounter.admissionTime);
+  const end = toEpochMs(fp.dischargeTime ?? record.encounter.dischargeTime ?? '');
   for (const lab of record.labs) {
     const key = keyOf(lab.item);
     if (!key || !labConditions.has(key)) continue;
     if (!isBloodSpecimen(lab, data.nonBloodSpecimens)) continue;
     // Results of this stay: from 24 hours before admission (emergency department) to discharge.
-    const ms = epochMs(lab.time);
+    const ms = toEpochMs(lab.time);
     if (!Number.isNaN(admission) && ms < admission - 24 * 3_600_000) continue;
     if (!Number.isNaN(end) && ms > end) continue;
     const list = labsByKey.get(key) ?? [];

@@ -1,7 +1,8 @@
 import type { ClinicalDocument, DocumentType, PatientRecord } from '@yijian/emr';
+import { localDate, toEpochMs } from '@yijian/emr';
 import type { QcConfig } from './config.js';
+import { dayDiff } from './dates.js';
 import type { Emit } from './findings.js';
-import { dayDiff, epochMs, localDay } from './time-cache.js';
 import type { Evidence } from './types.js';
 
 /**
@@ -25,9 +26,9 @@ export function encounterTimes(record: PatientRecord): EncounterTimes {
   const diedByFrontPage = record.frontPage?.dischargeMethod?.trim() === '5';
   const deathText = e.deathTime ?? (diedByFrontPage ? e.dischargeTime : undefined);
   return {
-    admission: epochMs(e.admissionTime),
-    discharge: e.dischargeTime ? epochMs(e.dischargeTime) : Number.NaN,
-    death: deathText ? epochMs(deathText) : Number.NaN,
+    admission: toEpochMs(e.admissionTime),
+    discharge: e.dischargeTime ? toEpochMs(e.dischargeTime) : Number.NaN,
+    death: deathText ? toEpochMs(deathText) : Number.NaN,
     ...(deathText ? { deathText } : {}),
   };
 }
@@ -35,7 +36,7 @@ export function encounterTimes(record: PatientRecord): EncounterTimes {
 export function docsOfType(record: PatientRecord, ...types: DocumentType[]): ClinicalDocument[] {
   return record.documents
     .filter((d) => (types as string[]).includes(d.type))
-    .sort((a, b) => epochMs(a.createdTime) - epochMs(b.createdTime) || a.id.localeCompare(b.id));
+    .sort((a, b) => toEpochMs(a.createdTime) - toEpochMs(b.createdTime) || a.id.localeCompare(b.id));
 }
 
 export function docEvidence(doc: ClinicalDocument, what = '创建时间'): Evidence {
@@ -60,11 +61,11 @@ function hoursText(h: number): string {
 export function operationEnds(record: PatientRecord): { ms: number; text: string; ref: string }[] {
   const out: { ms: number; text: string; ref: string }[] = [];
   for (const d of docsOfType(record, '手术记录')) {
-    if (d.eventTime) out.push({ ms: epochMs(d.eventTime), text: d.eventTime, ref: `documents/${d.id}` });
+    if (d.eventTime) out.push({ ms: toEpochMs(d.eventTime), text: d.eventTime, ref: `documents/${d.id}` });
   }
   if (out.length === 0) {
     record.procedures.forEach((p, i) => {
-      if (p.time && p.surgeon) out.push({ ms: epochMs(p.time), text: p.time, ref: `procedures[${i}]` });
+      if (p.time && p.surgeon) out.push({ ms: toEpochMs(p.time), text: p.time, ref: `procedures[${i}]` });
     });
   }
   return out.filter((o) => !Number.isNaN(o.ms)).sort((a, b) => a.ms - b.ms);
@@ -83,7 +84,7 @@ export function runTimelinessChecks(record: PatientRecord, config: QcConfig, emi
     limitHours: number,
     whenMs?: number,
   ) => {
-    const written = whenMs ?? epochMs(doc.createdTime);
+    const written = whenMs ?? toEpochMs(doc.createdTime);
     if (Number.isNaN(fromMs) || Number.isNaN(written)) return;
     const hours = (written - fromMs) / HOUR;
     if (hours > limitHours) {
@@ -111,13 +112,13 @@ export function runTimelinessChecks(record: PatientRecord, config: QcConfig, emi
       times.admission,
       admEv,
       t.seniorRoundHours,
-      epochMs(seniorRound.eventTime ?? seniorRound.createdTime),
+      toEpochMs(seniorRound.eventTime ?? seniorRound.createdTime),
     );
 
   // Operations: 手术记录 within 24 h of its operation's end; 术后首次病程记录 right after.
   const ops = operationEnds(record);
   for (const doc of docsOfType(record, '手术记录')) {
-    const end = doc.eventTime ? epochMs(doc.eventTime) : Number.NaN;
+    const end = doc.eventTime ? toEpochMs(doc.eventTime) : Number.NaN;
     if (!Number.isNaN(end))
       late(
         'tl.operation-record',
@@ -128,9 +129,9 @@ export function runTimelinessChecks(record: PatientRecord, config: QcConfig, emi
       );
   }
   for (const doc of docsOfType(record, '术后首次病程记录')) {
-    const created = epochMs(doc.createdTime);
+    const created = toEpochMs(doc.createdTime);
     let end = doc.eventTime
-      ? { ms: epochMs(doc.eventTime), text: doc.eventTime, ref: `documents/${doc.id}#eventTime` }
+      ? { ms: toEpochMs(doc.eventTime), text: doc.eventTime, ref: `documents/${doc.id}#eventTime` }
       : undefined;
     if (!end) {
       const before = ops.filter((o) => o.ms <= created);
@@ -150,7 +151,7 @@ export function runTimelinessChecks(record: PatientRecord, config: QcConfig, emi
       late(
         'tl.rescue-record',
         doc,
-        epochMs(doc.eventTime),
+        toEpochMs(doc.eventTime),
         timeEvidence(`documents/${doc.id}#eventTime`, '抢救结束时间', doc.eventTime),
         t.rescueRecordHours,
       );
@@ -160,7 +161,7 @@ export function runTimelinessChecks(record: PatientRecord, config: QcConfig, emi
       late(
         'tl.consultation',
         doc,
-        epochMs(doc.eventTime),
+        toEpochMs(doc.eventTime),
         timeEvidence(`documents/${doc.id}#eventTime`, '会诊申请时间', doc.eventTime),
         t.consultationHours,
       );
@@ -189,7 +190,7 @@ export function runTimelinessChecks(record: PatientRecord, config: QcConfig, emi
         times.death,
         deathEv,
         t.deathDiscussionDays * 24,
-        epochMs(doc.eventTime ?? doc.createdTime),
+        toEpochMs(doc.eventTime ?? doc.createdTime),
       );
     }
   }
@@ -217,7 +218,7 @@ function checkProgressInterval(record: PatientRecord, config: QcConfig, emit: Em
   if (notes.length === 0) return;
   const level = record.encounter.condition ?? '一般';
   const limitDays = config.timeliness.progressNoteDays[level];
-  const stamps = notes.map((d) => ({ doc: d, day: localDay(d.createdTime) })).filter((x) => x.day !== '');
+  const stamps = notes.map((d) => ({ doc: d, day: localDate(d.createdTime) })).filter((x) => x.day !== '');
   for (let i = 1; i < stamps.length; i++) {
     const a = stamps[i - 1]!;
     const b = stamps[i]!;
