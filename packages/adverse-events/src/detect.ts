@@ -82,6 +82,18 @@ export interface Candidate {
   status: 'present' | 'possible';
 }
 
+/** The evidence a candidate found in free text gives: its sentence, trigger and rule. */
+export function textEvidence(c: Candidate) {
+  return {
+    source: 'text' as const,
+    start: c.sentence.start,
+    end: c.sentence.end,
+    text: c.sentence.text,
+    trigger: c.trigger,
+    ruleId: c.rule,
+  };
+}
+
 const SENTENCE_END = /[。；;！!？?\n]/;
 const STAGE_RE =
   /(?:第?\s*([1-4１-４一二三四]|Ⅰ|Ⅱ|Ⅲ|Ⅳ|IV|III|II|I)\s*(?:期|度|°))|(不可分期)|(深部组织损伤)/g;
@@ -557,17 +569,7 @@ export function createDetector(options: DetectorOptions = {}): Detector {
     if ('text' in input) {
       if (typeof input.text !== 'string')
         throw new CdssError('CDSS_ERR_INVALID_REQUEST', 'detectEvents: text must be a string');
-      const found = detectText(input.text).map((c) => ({
-        c,
-        evidence: {
-          source: 'text' as const,
-          start: c.sentence.start,
-          end: c.sentence.end,
-          text: c.sentence.text,
-          trigger: c.trigger,
-          ruleId: c.rule,
-        },
-      }));
+      const found = detectText(input.text).map((c) => ({ c, evidence: textEvidence(c) }));
       return merge(found, { patientKey: 'text' });
     }
     if (!('record' in input))

@@ -1,5 +1,5 @@
 import { CdssError } from '@yijian/emr';
-import { type Candidate, type Detector, getDefaultDetector } from './detect.js';
+import { type Candidate, type Detector, getDefaultDetector, textEvidence } from './detect.js';
 import { CATEGORY_LABELS, type DraftEvent, type EventCategory, GRADE_RANK } from './types.js';
 
 const DATE_TIME_RE =
@@ -79,14 +79,7 @@ export function parseReport(text: string, detector: Detector = getDefaultDetecto
     ...(department ? { department } : {}),
     ...(bed ? { bed } : {}),
     description,
-    evidence: ranked.map((c) => ({
-      source: 'text' as const,
-      start: c.sentence.start,
-      end: c.sentence.end,
-      text: c.sentence.text,
-      trigger: c.trigger,
-      ruleId: c.rule,
-    })),
+    evidence: ranked.map(textEvidence),
     missing,
     alternatives: ranked.slice(1).map((c) => c.category),
   };
