@@ -203,7 +203,8 @@ async function compile(
       };
     case 'script': {
       const handler = handlers.get(rule.handler)!;
-      return { rule, handler, params: rule.params };
+      // Validated when the engine was created; the handler gets the parsed value (defaults applied).
+      return { rule, handler, params: handler.params ? handler.params.parse(rule.params) : rule.params };
     }
   }
 }

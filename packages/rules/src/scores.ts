@@ -715,6 +715,7 @@ export function computeScores(facts: PatientFacts): ScoreResult[] {
 export interface ScriptContext {
   facts: PatientFacts;
   rule: ScriptRuleDefinition;
+  /** The rule's `params` as the handler's schema parsed them (defaults applied), once per engine. */
   params: unknown;
 }
 
@@ -868,17 +869,6 @@ function cachedStayAssessments(facts: PatientFacts, afterOperations: boolean): A
   return entry[k]!;
 }
 
-/** Score params are static per rule: parsed once per params object (the engine validated them). */
-const paramsCache = new Map<unknown, z.infer<typeof scoreParams>>();
-function parsedParams(params: unknown): z.infer<typeof scoreParams> {
-  let p = paramsCache.get(params);
-  if (!p) {
-    p = scoreParams.parse(params ?? {});
-    if (paramsCache.size < 1000) paramsCache.set(params, p);
-  }
-  return p;
-}
-
 function scoreHandler(
   name: string,
   fn: (f: PatientFacts) => ScoreResult | undefined,
@@ -890,7 +880,7 @@ function scoreHandler(
     name,
     params: scoreParams,
     evaluate: ({ facts, params }) => {
-      const { minAge } = parsedParams(params);
+      const { minAge } = params as z.infer<typeof scoreParams>;
       if (facts.age !== undefined && facts.age < minAge) return [];
       if (facts.evaluation.mode === 'point') {
         // Patient view: the score now, from the facts at the evaluation time.
