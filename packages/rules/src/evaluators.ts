@@ -1,7 +1,7 @@
 import type { Concept, GraphStore, Interaction } from '@yijian/knowledge-graph';
 import type { Hit } from './alert.js';
 import { renderPath, sortedKey } from './alert.js';
-import { areCoActive, doseInMg } from './facts.js';
+import { areCoActive, conceptOf, doseInMg } from './facts.js';
 import {
   type Binding,
   type CompiledCondition,
@@ -525,14 +525,6 @@ const KG_ROUTE: Record<string, string> = {
 
 type GraphDoseLimit = { route: string; unit: string; maxSingle?: number; maxDaily?: number; note?: string };
 type GraphPediatricLimit = { route: string; unit: string; maxSinglePerKg?: number; maxDailyPerKg?: number };
-
-/**
- * A concept by id: without a promise from a store that holds the graph in memory (the embedded graph;
- * a record has tens of orders and several rules ask), through the async API otherwise.
- */
-function conceptOf(graph: GraphStore, id: string): Concept | undefined | Promise<Concept | undefined> {
-  return graph.conceptByIdSync ? graph.conceptByIdSync(id) : graph.conceptById(id);
-}
 
 /** A dose entry from the drug concept's props (doseLimits, pediatricDoseLimits), for the order's route. */
 function graphDoseEntry(m: MedicationFact, concept: Concept | undefined): DoseEntry | undefined {

@@ -41,8 +41,18 @@ const DAY_MS = 86_400_000;
  */
 function enrichMedication(m: MedicationFact, graph: GraphStore): MedicationFact | Promise<MedicationFact> {
   if (!m.conceptId) return finishMedication(m, undefined, graph);
-  if (graph.conceptByIdSync) return finishMedication(m, graph.conceptByIdSync(m.conceptId)?.props, graph);
-  return graph.conceptById(m.conceptId).then((c) => finishMedication(m, c?.props, graph));
+  const concept = conceptOf(graph, m.conceptId);
+  return concept instanceof Promise
+    ? concept.then((c) => finishMedication(m, c?.props, graph))
+    : finishMedication(m, concept?.props, graph);
+}
+
+/**
+ * A concept by id: without a promise from a store that holds the graph in memory (the embedded graph;
+ * a record has tens of orders and several rules ask), through the async API otherwise.
+ */
+export function conceptOf(graph: GraphStore, id: string): Concept | undefined | Promise<Concept | undefined> {
+  return graph.conceptByIdSync ? graph.conceptByIdSync(id) : graph.conceptById(id);
 }
 
 function finishMedication(
@@ -78,6 +88,14 @@ export function areCoActive(a: MedicationFact, b: MedicationFact): boolean {
 type Linked =
   | { id: string; name: string; ancestors: { id: string; name: string; kind: string }[] }
   | undefined;
+
+function linkedOf(found: { id: string; name: string }, ancestors: Concept[]): Linked {
+  return {
+    id: found.id,
+    name: found.name,
+    ancestors: ancestors.map((a) => ({ id: a.id, name: a.name, kind: a.kind })),
+  };
+}
 
 /** Links names to concepts once per name and kind; caches ancestors. */
 export class ConceptResolver {
@@ -120,32 +138,23 @@ export class ConceptResolver {
       ancestors: (id: string) => Concept[];
     },
   ): Linked {
-    const known = conceptId ? get.byId(conceptId) : undefined;
-    const found = known ?? this.byName(foldText(name), kinds, get.byName);
-    if (!found) return undefined;
-    return {
-      id: found.id,
-      name: found.name,
-      ancestors: get.ancestors(found.id).map((a) => ({ id: a.id, name: a.name, kind: a.kind })),
-    };
+    const found =
+      (conceptId ? get.byId(conceptId) : undefined) ?? this.byName(foldText(name), kinds, get.byName);
+    return found ? linkedOf(found, get.ancestors(found.id)) : undefined;
   }
 
   /** The same link through the async GraphStore API (a Neo4j store). */
   private async lookupAsync(name: string, kinds: ConceptKind[], conceptId?: string): Promise<Linked> {
-    const byId = new Map<string, Concept | undefined>();
-    const byName = new Map<string, Concept[]>();
-    const ancestors = new Map<string, Concept[]>();
-    if (conceptId) byId.set(conceptId, await this.graph.conceptById(conceptId));
-    const folded = foldText(name);
-    if (!byId.get(conceptId ?? ''))
-      for (const k of kinds) byName.set(k, await this.graph.findByName(folded, k));
-    const first = byId.get(conceptId ?? '') ?? this.byName(folded, kinds, (_n, k) => byName.get(k) ?? []);
-    if (first) ancestors.set(first.id, await this.graph.ancestors(first.id));
-    return this.lookup(name, kinds, conceptId, {
-      byId: (id) => byId.get(id),
-      byName: (_n, k) => byName.get(k) ?? [],
-      ancestors: (id) => ancestors.get(id) ?? [],
-    });
+    let found: { id: string; name: string } | undefined = conceptId
+      ? await this.graph.conceptById(conceptId)
+      : undefined;
+    if (!found) {
+      const folded = foldText(name);
+      const byKind = new Map<ConceptKind, Concept[]>();
+      for (const k of kinds) byKind.set(k, await this.graph.findByName(folded, k));
+      found = this.byName(folded, kinds, (_n, k) => byKind.get(k) ?? []);
+    }
+    return found ? linkedOf(found, await this.graph.ancestors(found.id)) : undefined;
   }
 
   /** Exact name or synonym of the first kind that has one, else the linker's confident top candidate. */
