@@ -28,6 +28,8 @@ import json
 import math
 import os
 import random
+import subprocess
+import tempfile
 import sys
 import time
 from pathlib import Path
@@ -271,6 +273,61 @@ class Lexicon:
         return f
 
 
+class WordFeatures:
+    """Word-boundary features (--word-features jieba): per character the B/M/E/S bit of the jieba word
+    it sits in, on the normalised chunk text segmented on its own. The bits come from
+    models/ner/train/segment.mjs, which runs @node-rs/jieba through the TypeScript WordFeaturizer
+    (packages/ner/src/neural/word-features.ts, the inference code), via a cache keyed by text hash."""
+
+    dim = 4
+    LETTER = {'B': 0, 'M': 1, 'E': 2, 'S': 3}
+
+    def __init__(self, cache_path: Path, hmm: bool = True):
+        self.cache_path = cache_path
+        self.hmm = hmm
+        self.words: dict[str, str] = {}
+        self.spec: dict = {}
+        self._load()
+
+    @staticmethod
+    def key(text: str) -> str:
+        return hashlib.sha256(text.encode('utf-16-le', 'surrogatepass')).hexdigest()[:16]
+
+    def _load(self) -> None:
+        if self.cache_path.exists():
+            data = json.loads(self.cache_path.read_text(encoding='utf-8'))
+            if data.get('hmm') == self.hmm:
+                self.words = data['words']
+                self.spec = {k: data[k] for k in ('segmenter', 'package', 'version', 'hmm')}
+
+    def ensure(self, texts: list[str]) -> None:
+        """Segment (in Node) every text the cache lacks."""
+        missing = sorted({t for t in texts if self.key(t) not in self.words})
+        if missing or not self.spec:
+            with tempfile.NamedTemporaryFile('w', suffix='.json', dir=self.cache_path.parent, delete=False, encoding='utf-8') as f:
+                json.dump(missing, f)
+                tmp = f.name
+            try:
+                cmd = ['node', str(HERE / 'segment.mjs'), '--texts', tmp, '--cache', str(self.cache_path)]
+                if not self.hmm:
+                    cmd.append('--no-hmm')
+                log(f'  segmenting {len(missing)} texts with jieba (node segment.mjs)')
+                subprocess.run(cmd, check=True)
+            finally:
+                os.unlink(tmp)
+            self._load()
+        lacking = [t for t in texts if self.key(t) not in self.words]
+        if lacking:
+            sys.exit(f'word features: {len(lacking)} texts still missing from {self.cache_path}')
+
+    def features(self, text: str) -> np.ndarray:
+        letters = self.words[self.key(text)]
+        assert len(letters) == len(text), 'word feature length mismatch'
+        f = np.zeros((len(text), self.dim), dtype=np.float32)
+        f[np.arange(len(text)), [self.LETTER[c] for c in letters]] = 1
+        return f
+
+
 def ppmi_char_embeddings(chars: list[str], texts: list[str], dim: int, window: int, rng: np.random.Generator) -> np.ndarray:
     """Char vectors from PPMI of char co-occurrence (+-window), truncated eigendecomposition."""
     v = len(chars)
@@ -491,14 +548,16 @@ class Crf(nn.Module):
 
 class Tagger(nn.Module):
     def __init__(
-        self, n_chars: int, n_bis: int, char_dim: int, bi_dim: int, hidden: int, dropout: float, lex_dim: int = 0, aux: bool = False
+        self, n_chars: int, n_bis: int, char_dim: int, bi_dim: int, hidden: int, dropout: float, lex_dim: int = 0, aux: bool = False,
+        word_dim: int = 0,
     ):
         super().__init__()
         self.lex_dim = lex_dim
+        self.word_dim = word_dim
         self.char_emb = nn.Embedding(n_chars, char_dim, padding_idx=PAD)
         self.bi_emb = nn.Embedding(n_bis, bi_dim, padding_idx=PAD)
         self.drop = nn.Dropout(dropout)
-        self.lstm = nn.LSTM(char_dim + 2 * bi_dim + lex_dim, hidden, batch_first=True, bidirectional=True)
+        self.lstm = nn.LSTM(char_dim + 2 * bi_dim + lex_dim + word_dim, hidden, batch_first=True, bidirectional=True)
         self.head_main = nn.Linear(2 * hidden, len(bioes_labels(MAIN_TYPES)))
         self.head_sym = nn.Linear(2 * hidden, len(bioes_labels(SYM_TYPES)))
         self.crf_main = Crf(bioes_labels(MAIN_TYPES))
@@ -509,8 +568,8 @@ class Tagger(nn.Module):
 
     def encode(self, chars: torch.Tensor, bl: torch.Tensor, br: torch.Tensor, lengths: torch.Tensor, lex: torch.Tensor | None = None) -> torch.Tensor:
         parts = [self.char_emb(chars), self.bi_emb(bl), self.bi_emb(br)]
-        if self.lex_dim:
-            parts.append(lex)
+        if self.lex_dim or self.word_dim:
+            parts.append(lex)  # lexicon features, then word features (the ONNX graph concatenates them in that order)
         x = torch.cat(parts, dim=2)
         x = self.drop(x)
         packed = nn.utils.rnn.pack_padded_sequence(x, lengths, batch_first=True, enforce_sorted=False)
@@ -521,20 +580,33 @@ class Tagger(nn.Module):
 
 # --------------------------------------------------------------------------- batching
 LEXICON: Lexicon | None = None  # set in main() when --lexicon is given
+WORDS: WordFeatures | None = None  # set in main() when --word-features is given
+
+
+def extra_dim() -> int:
+    return (LEXICON.dim if LEXICON else 0) + (WORDS.dim if WORDS else 0)
+
+
+def extra_features(text: str) -> np.ndarray | None:
+    """Per-character float features after the embeddings: lexicon bits, then word bits."""
+    parts = ([LEXICON.features(text)] if LEXICON else []) + ([WORDS.features(text)] if WORDS else [])
+    if not parts:
+        return None
+    return parts[0] if len(parts) == 1 else np.concatenate(parts, axis=1)
 
 
 def encode_chunk(text: str, cidx: dict[str, int], bidx: dict[str, int]) -> tuple:
-    """char ids, left bigram ids, right bigram ids, lexicon features (None without a lexicon)."""
+    """char ids, left bigram ids, right bigram ids, lexicon + word features (None without either)."""
     c = [cidx.get(ch, UNK) for ch in text]
     bg = [bidx.get(b, UNK) for b in bigrams(text)]
-    return c, bg[:-1], bg[1:], (LEXICON.features(text) if LEXICON else None)
+    return c, bg[:-1], bg[1:], extra_features(text)
 
 
 def make_batch(items: list[tuple]):
     """items: (chars, left, right, lex or None, tags). Returns chars, bl, br, tags, mask, lengths, lex."""
     n = max(len(it[0]) for it in items)
     b = len(items)
-    lex = torch.zeros(b, n, LEXICON.dim) if LEXICON else None
+    lex = torch.zeros(b, n, extra_dim()) if extra_dim() else None
     chars = torch.zeros(b, n, dtype=torch.long)
     bl = torch.zeros(b, n, dtype=torch.long)
     br = torch.zeros(b, n, dtype=torch.long)
@@ -667,7 +739,9 @@ def export_onnx(model: Tagger, path: Path, opset: int) -> None:
         helper.make_node('Gather', ['char_emb', 'chars'], ['e_c']),
         helper.make_node('Gather', ['bigram_emb', 'bigrams_left'], ['e_l']),
         helper.make_node('Gather', ['bigram_emb', 'bigrams_right'], ['e_r']),
-        helper.make_node('Concat', ['e_c', 'e_l', 'e_r'] + (['lexicon'] if model.lex_dim else []), ['x_btd'], axis=2),
+        helper.make_node(
+            'Concat', ['e_c', 'e_l', 'e_r'] + (['lexicon'] if model.lex_dim else []) + (['words'] if model.word_dim else []), ['x_btd'], axis=2
+        ),
         helper.make_node('Transpose', ['x_btd'], ['x_tbd'], perm=[1, 0, 2]),
         helper.make_node(
             'LSTM', ['x_tbd', 'lstm_W', 'lstm_R', 'lstm_B', 'lengths'], ['y'], direction='bidirectional', hidden_size=h
@@ -690,7 +764,8 @@ def export_onnx(model: Tagger, path: Path, opset: int) -> None:
             helper.make_tensor_value_info('bigrams_right', TensorProto.INT64, ['batch', 'time']),
             helper.make_tensor_value_info('lengths', TensorProto.INT32, ['batch']),
         ]
-        + ([helper.make_tensor_value_info('lexicon', TensorProto.FLOAT, ['batch', 'time', model.lex_dim])] if model.lex_dim else []),
+        + ([helper.make_tensor_value_info('lexicon', TensorProto.FLOAT, ['batch', 'time', model.lex_dim])] if model.lex_dim else [])
+        + ([helper.make_tensor_value_info('words', TensorProto.FLOAT, ['batch', 'time', model.word_dim])] if model.word_dim else []),
         [
             helper.make_tensor_value_info('emissions', TensorProto.FLOAT, ['batch', 'time', k_main]),
             helper.make_tensor_value_info('symptom_emissions', TensorProto.FLOAT, ['batch', 'time', k_sym]),
@@ -807,6 +882,13 @@ def model_card(meta: dict, final: dict, digest: str, out: Path, bench: dict | No
         else ','
     )
     lex_input = f", `lexicon` (float32 [batch, time, {lex['features']}])" if lex else ''
+    wf = meta.get('word_features')
+    if wf:
+        lex_intro = (lex_intro[:-1] if lex else '') + (
+            f"{',' if lex else ''} plus {wf['features']} word-boundary features per character\n(B/M/E/S of the word jieba cuts there: "
+            f"`{wf['package']}` {wf['version']}, its default dictionary, HMM {'on' if wf['hmm'] else 'off'}, on the normalised chunk),"
+        )
+        lex_input += f", `words` (float32 [batch, time, {wf['features']}])"
     lex_row = (
         "| `lexicon.json` | the lexicon of the features: our knowledge graph's `lexicon()` by type, written by `models/ner/train/export_lexicon.mjs`; "
         "matched on the normalised chunk text by `Lexicon.features` in train.py and `LexiconFeaturizer` in TypeScript (same bits, checked by the parity test) |\n"
@@ -988,10 +1070,12 @@ def main() -> None:
     ap.add_argument('--cmeee-loss', type=float, default=0.5, help='loss weight of the auxiliary CMeEE head')
     ap.add_argument('--freeze-bigrams', action='store_true', help='keep the pre-trained bigram vectors fixed (sgns)')
     ap.add_argument('--average-last', type=int, default=0, help='also score the average of the last K epoch weights each epoch')
+    ap.add_argument('--word-features', choices=['none', 'jieba'], default='none', help='jieba: per-character B/M/E/S word-boundary bits (segment.mjs)')
+    ap.add_argument('--no-word-hmm', action='store_true', help='--word-features jieba without jieba\'s HMM for unknown words')
     args = ap.parse_args()
 
     torch.set_num_threads(args.threads)
-    global LEXICON
+    global LEXICON, WORDS
     if args.lexicon:
         LEXICON = Lexicon(Path(args.lexicon))
         log(f'lexicon {args.lexicon}: {LEXICON.count} terms, {len(LEXICON.types)} types, {LEXICON.dim} features')
@@ -1059,7 +1143,8 @@ def main() -> None:
     log(f'vocab: {len(chars)} chars, {len(bis)} bigrams')
 
     model = Tagger(
-        len(chars), len(bis), args.char_dim, args.bigram_dim, args.hidden, args.dropout, LEXICON.dim if LEXICON else 0, aux=bool(aux_chunks)
+        len(chars), len(bis), args.char_dim, args.bigram_dim, args.hidden, args.dropout, LEXICON.dim if LEXICON else 0, aux=bool(aux_chunks),
+        word_dim=WordFeatures.dim if args.word_features == 'jieba' else 0,
     )
     if args.export_only:
         pass
@@ -1092,7 +1177,13 @@ def main() -> None:
         log(f'  pre-trained {int(seen_c.sum())} of {len(chars)} chars, {int(seen_b.sum())} of {len(bis)} bigrams')
     del pre_texts
 
-    log('encoding chunks' + (' (with lexicon features)' if LEXICON else ''))
+    sample = '患者3月前因直肠癌于我院行直肠癌根治术，术后予奥沙利铂化疗，复查CT示肝脏多发转移，血常规未见异常，诉腹痛、恶心。'
+    if args.word_features == 'jieba':
+        WORDS = WordFeatures(cache / f"words-jieba{'' if not args.no_word_hmm else '-nohmm'}.json", hmm=not args.no_word_hmm)
+        dev_chunks = [normalize(r['text'])[a:b] for r in dev for a, b in segment(r['text'])]
+        WORDS.ensure([t for t, _ in main_chunks + sym_chunks + aux_chunks] + dev_chunks + [normalize(sample)])
+        log(f"word features: jieba {WORDS.spec['version']} (hmm {WORDS.hmm}), {len(WORDS.words)} texts in {WORDS.cache_path.name}")
+    log('encoding chunks' + (' (with lexicon features)' if LEXICON else '') + (' (with word features)' if WORDS else ''))
     main_data = [(*encode_chunk(t, cidx, bidx), tags) for t, tags in main_chunks]
     sym_data = [(*encode_chunk(t, cidx, bidx), tags) for t, tags in sym_chunks]
     aux_data = [(*encode_chunk(t, cidx, bidx), tags) for t, tags in aux_chunks]
@@ -1148,8 +1239,7 @@ def main() -> None:
     (out / 'crf.json').write_text(
         json.dumps({'emissions': crf_json(model.crf_main), 'symptom_emissions': crf_json(model.crf_sym)}), encoding='utf-8'
     )
-    # parity fixture for the TypeScript side (our own sentence, not corpus text)
-    sample = '患者3月前因直肠癌于我院行直肠癌根治术，术后予奥沙利铂化疗，复查CT示肝脏多发转移，血常规未见异常，诉腹痛、恶心。'
+    # parity fixture for the TypeScript side (our own sentence, not corpus text; `sample` is set above)
     ns = normalize(sample)
     c, l, r_, f_ = encode_chunk(ns, cidx, bidx)
     with torch.no_grad():
@@ -1170,6 +1260,8 @@ def main() -> None:
             if LEXICON
             else None
         ),
+        # Present when the model takes the `words` input (per-character B/M/E/S of the jieba word).
+        'word_features': ({**WORDS.spec, 'features': WORDS.dim} if WORDS else None),
         'normalization': 'fullwidth->halfwidth, U+3000/NBSP/TAB->space, A-Z->a-z, 0-9->0 (one code unit each)',
         'train_records': {'ccks2019': len(train19), 'ccks2020_new': len(c20), 'ccks2017': len(c17)},
         'dev': {'split': 'ccks2019 train records whose 1-based line number is a multiple of 10', 'records': len(dev)},
@@ -1186,7 +1278,9 @@ def main() -> None:
             'main_path': [main_labels[x] for x in path],
             'symptom_path': [sym_labels[x] for x in spath],
             # [position, feature] of every lexicon bit set for the sample (checked by the TypeScript tests)
-            'lexicon_bits': np.argwhere(f_ > 0).tolist() if f_ is not None else None,
+            'lexicon_bits': np.argwhere(f_[:, : LEXICON.dim] > 0).tolist() if LEXICON else None,
+            # [position, feature] of every word bit set for the sample (B=0, M=1, E=2, S=3)
+            'word_bits': np.argwhere(f_[:, extra_dim() - WORDS.dim :] > 0).tolist() if WORDS else None,
         },
     }
     (out / 'training.json').write_text(json.dumps(meta, ensure_ascii=False, indent=1), encoding='utf-8')
