@@ -4,6 +4,7 @@ import { CdssError } from '@yijian/emr';
 import { z } from 'zod';
 import { type LexiconFeatureFile, lexiconFeatureFileSchema } from './lexicon-features.js';
 import type { CrfParameters } from './viterbi.js';
+import { WORD_FEATURE_DIM } from './word-features.js';
 
 /**
  * The artifacts of a model folder written by models/ner/train/train.py:
@@ -49,6 +50,17 @@ export const manifestSchema = z.looseObject({
       file: z.string().min(1),
       types: z.array(z.string().min(1)).min(1),
       features: z.number().int().positive(),
+    })
+    .nullable()
+    .optional(),
+  /** Present when the model takes the `words` input (per-character B/M/E/S of the jieba word). */
+  word_features: z
+    .looseObject({
+      segmenter: z.literal('jieba'),
+      package: z.string().min(1),
+      version: z.string().min(1),
+      hmm: z.boolean(),
+      features: z.literal(WORD_FEATURE_DIM),
     })
     .nullable()
     .optional(),

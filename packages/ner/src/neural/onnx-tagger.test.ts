@@ -6,14 +6,22 @@ import { LexiconFeaturizer, lexiconFeatureFileSchema } from './lexicon-features.
 import { normalizeForModel } from './normalize.js';
 import { createOnnxTagger, defaultModelDir, type NeuralTagger } from './onnx-tagger.js';
 import { ViterbiDecoder } from './viterbi.js';
+import {
+  createWordCutter,
+  WORD_FEATURE_DIM,
+  WordFeaturizer,
+  type WordSegmenterSpec,
+} from './word-features.js';
 
 // The shipped model (models/ner/<version>/) is ours and committed, so this runs without ../shared.
 // YIJIAN_NER_TEST_MODEL_DIR points these tests at another model folder (a candidate before it ships).
 const dir = process.env.YIJIAN_NER_TEST_MODEL_DIR ?? defaultModelDir();
 const training = JSON.parse(readFileSync(join(dir, 'training.json'), 'utf8')) as {
   lexicon?: { file: string } | null;
+  word_features?: WordSegmenterSpec | null;
   parity: {
     lexicon_bits?: [number, number][] | null;
+    word_bits?: [number, number][] | null;
     text: string;
     emissions_row0: number[];
     emissions_last: number[];
@@ -82,6 +90,17 @@ describe('createOnnxTagger (shipped model)', () => {
       expect(set).toEqual(training.parity.lexicon_bits);
       expect(set.length).toBeGreaterThan(0);
       feeds.lexicon = new ort.Tensor('float32', lex, [1, norm.length, featurizer.dim]);
+    }
+    if (training.word_features) {
+      // The jieba word bits must be those the trainer got from segment.mjs for the same text.
+      const words = new WordFeaturizer(createWordCutter(training.word_features)).features(norm);
+      const set: [number, number][] = [];
+      words.forEach((v, i) => {
+        if (v !== 0) set.push([Math.floor(i / WORD_FEATURE_DIM), i % WORD_FEATURE_DIM]);
+      });
+      expect(set).toEqual(training.parity.word_bits);
+      expect(set).toHaveLength(norm.length);
+      feeds.words = new ort.Tensor('float32', words, [1, norm.length, WORD_FEATURE_DIM]);
     }
     const out = await session.run(feeds);
     const em = out.emissions!.data as Float32Array;

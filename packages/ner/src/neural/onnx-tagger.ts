@@ -9,6 +9,7 @@ import { loadModelFiles, type ModelFiles } from './model-files.js';
 import { normalizeForModel } from './normalize.js';
 import { segmentText, type TextChunk } from './segment.js';
 import { ViterbiDecoder } from './viterbi.js';
+import { createWordCutter, WordFeaturizer } from './word-features.js';
 
 /** Version folder of the model that ships with this repository (models/ner/<version>/). */
 export const DEFAULT_MODEL_VERSION = '1.1.0';
@@ -70,6 +71,8 @@ interface PendingChunk {
   right: Int32Array;
   /** length × lexicon dim, when the model takes lexicon features. */
   lex?: Float32Array;
+  /** length × 4 word-boundary bits, when the model takes word features. */
+  words?: Float32Array;
 }
 
 const MENTION_TYPE_SET = new Set<string>(MENTION_TYPES);
@@ -83,6 +86,7 @@ class OnnxTagger implements NeuralTagger {
   private readonly eos: number;
   private readonly heads: Head[];
   private readonly lexicon?: LexiconFeaturizer;
+  private readonly words?: WordFeaturizer;
 
   constructor(
     private readonly session: ort.InferenceSession,
@@ -111,6 +115,17 @@ class OnnxTagger implements NeuralTagger {
       );
     }
     if (files.lexicon) this.lexicon = new LexiconFeaturizer(files.lexicon);
+    const takesWords = session.inputNames.includes('words');
+    if (takesWords !== Boolean(manifest.word_features)) {
+      throw new CdssError(
+        'CDSS_ERR_MODEL',
+        takesWords
+          ? '模型需要分词特征，但 training.json 没有声明 word_features'
+          : 'training.json 声明了分词特征，但模型没有 words 输入',
+      );
+    }
+    // Only models trained with word features load the segmenter (1.0.0 / 1.1.0 never do).
+    if (manifest.word_features) this.words = new WordFeaturizer(createWordCutter(manifest.word_features));
     const wanted = options.types ? new Set<string>(options.types) : undefined;
     this.heads = labels.heads.map((h) => {
       if (!session.outputNames.includes(h.output)) {
@@ -180,9 +195,12 @@ class OnnxTagger implements NeuralTagger {
       const next = i + 1 < n ? norm.charCodeAt(chunk.start + i + 1) : this.eos;
       right[i] = this.bigramIds.get(norm.charCodeAt(chunk.start + i) * 65536 + next) ?? unk;
     }
-    if (!this.lexicon) return { doc, chunk, chars, left, right };
-    const lex = this.lexicon.fill(norm, chunk.start, chunk.end, new Float32Array(n * this.lexicon.dim));
-    return { doc, chunk, chars, left, right, lex };
+    const pending: PendingChunk = { doc, chunk, chars, left, right };
+    if (this.lexicon)
+      pending.lex = this.lexicon.fill(norm, chunk.start, chunk.end, new Float32Array(n * this.lexicon.dim));
+    if (this.words)
+      pending.words = this.words.fill(norm, chunk.start, chunk.end, new Float32Array(n * this.words.dim));
+    return pending;
   }
 
   private async runBatch(
@@ -198,8 +216,11 @@ class OnnxTagger implements NeuralTagger {
     const lengths = new Int32Array(b);
     const dim = this.lexicon?.dim ?? 0;
     const lex = dim > 0 ? new Float32Array(b * t * dim) : undefined;
+    const wdim = this.words?.dim ?? 0;
+    const words = wdim > 0 ? new Float32Array(b * t * wdim) : undefined;
     batch.forEach((p, row) => {
       if (lex && p.lex) lex.set(p.lex, row * t * dim);
+      if (words && p.words) words.set(p.words, row * t * wdim);
       const n = p.chars.length;
       lengths[row] = n;
       const base = row * t;
@@ -218,6 +239,7 @@ class OnnxTagger implements NeuralTagger {
         lengths: new ort.Tensor('int32', lengths, [b]),
       };
       if (lex) feeds.lexicon = new ort.Tensor('float32', lex, [b, t, dim]);
+      if (words) feeds.words = new ort.Tensor('float32', words, [b, t, wdim]);
       out = await this.session.run(feeds);
     } catch (cause) {
       throw new CdssError('CDSS_ERR_MODEL', `神经网络模型 ${this.name} 运行失败`, { cause });
