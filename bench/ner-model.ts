@@ -6,7 +6,8 @@
  *
  * Prints: model load time, chars/s on one core (median of the repeats; onnxruntime intra-op threads
  * = 1 and the JS decoding on the same thread, so wall time = one core), chars per CPU-second, RSS, and
- * the dev-split P/R/F1 per type. Texts: the dev split (every 10th CCKS 2019 train record, the same
+ * the dev-split P/R/F1 per type; for a model with jieba word features also the segmenter alone
+ * (dictionary load, chars/s of the word bits over the same chunks). Texts: the dev split (every 10th CCKS 2019 train record, the same
  * split the trainer holds out) or, without ../shared, a paragraph written here, repeated.
  */
 import { existsSync, readFileSync } from 'node:fs';
@@ -18,8 +19,12 @@ import {
   type EvaluationScheme,
   evaluateNer,
   type GoldDocument,
+  normalizeForModel,
   parseGoldJsonl,
+  segmentText,
 } from '../packages/ner/dist/index.js';
+// Not part of the package API: the bench times the segmenter on its own.
+import { createWordCutter, loadJieba, WordFeaturizer } from '../packages/ner/dist/neural/word-features.js';
 
 const { values } = parseArgs({
   options: {
@@ -81,6 +86,31 @@ for (let r = 0; r < Number(values.repeat); r++) {
 }
 const rss = process.memoryUsage().rss;
 
+// The jieba word features alone (already loaded by the tagger when the model takes them).
+const manifest = JSON.parse(readFileSync(join(modelDir, 'training.json'), 'utf8')) as {
+  word_features?: { segmenter: 'jieba'; package: string; version: string; hmm: boolean } | null;
+};
+let wordFeatures: Record<string, unknown> | undefined;
+if (manifest.word_features) {
+  const words = new WordFeaturizer(createWordCutter(manifest.word_features));
+  const chunks = texts.map((t) => ({
+    norm: normalizeForModel(t),
+    chunks: segmentText(t, tagger.info.maxLength),
+  }));
+  const times: number[] = [];
+  for (let r = 0; r < Number(values.repeat); r++) {
+    const w0 = performance.now();
+    for (const { norm, chunks: cs } of chunks)
+      for (const c of cs) words.fill(norm, c.start, c.end, new Float32Array((c.end - c.start) * words.dim));
+    times.push((performance.now() - w0) / 1000);
+  }
+  wordFeatures = {
+    segmenter: `${manifest.word_features.package}@${manifest.word_features.version} (hmm ${manifest.word_features.hmm})`,
+    dictionaryLoadMs: Math.round(loadJieba().loadMs),
+    charsPerSecond: Math.round(chars / median(times)),
+  };
+}
+
 const result: Record<string, unknown> = {
   model: `${tagger.info.name}@${tagger.info.version}`,
   node: process.versions.node,
@@ -91,6 +121,7 @@ const result: Record<string, unknown> = {
   charsPerCpuSecond: Math.round(chars / median(cpu)),
   rssMb: Math.round(rss / 2 ** 20),
   rssBeforeLoadMb: Math.round(rss0 / 2 ** 20),
+  ...(wordFeatures ? { wordFeatures } : {}),
 };
 if (gold) {
   const ev = await evaluateNer(gold, (t) => tagger.tag(t), scheme, {
@@ -114,6 +145,10 @@ if (values.json) {
   console.log(`chars/s (1 core)   ${result.charsPerSecondOneCore}  (median of ${values.repeat})`);
   console.log(`chars/CPU-second   ${result.charsPerCpuSecond}`);
   console.log(`RSS                ${result.rssMb} MB (before load ${result.rssBeforeLoadMb} MB)`);
+  if (wordFeatures)
+    console.log(
+      `word features      ${wordFeatures.segmenter}: dictionary load ${wordFeatures.dictionaryLoadMs} ms (part of load), ${wordFeatures.charsPerSecond} chars/s alone`,
+    );
   if (gold) {
     const dev = result.dev as {
       micro: { precision: number; recall: number; f1: number };
