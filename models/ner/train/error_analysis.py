@@ -37,13 +37,17 @@ def main() -> None:
     bidx = {b: i for i, b in enumerate(vocab['bigrams'])}
     if meta.get('lexicon'):
         T.LEXICON = T.Lexicon(mdir / 'lexicon.json')
+    wf = meta.get('word_features')
     a = meta['args']
     state = torch.load(args.checkpoint or (T.HERE / '.cache' / f"{mdir.name}.best.pt"))
     model = T.Tagger(len(vocab['chars']), len(vocab['bigrams']), a['char_dim'], a['bigram_dim'], a['hidden'], 0.0,
-                     T.LEXICON.dim if T.LEXICON else 0, aux='head_aux.weight' in state)
+                     T.LEXICON.dim if T.LEXICON else 0, aux='head_aux.weight' in state, word_dim=wf['features'] if wf else 0)
     model.load_state_dict(state)
     c19 = T.read_jsonl(T.shared_dir() / 'corpora/ccks2019/train.jsonl')
     dev = [r for i, r in enumerate(c19) if (i + 1) % 10 == 0]
+    if wf:  # jieba word bits of the dev chunks (segment.mjs, cached)
+        T.WORDS = T.WordFeatures(T.HERE / '.cache' / f"words-jieba{'' if wf['hmm'] else '-nohmm'}.json", hmm=wf['hmm'])
+        T.WORDS.ensure([T.normalize(r['text'])[a_:b_] for r in dev for a_, b_ in T.segment(r['text'])])
     preds = T.predict_records(model, dev, cidx, bidx)
     sc = T.score(dev, preds)
     print(f"micro P {sc['micro']['precision']:.4f} R {sc['micro']['recall']:.4f} F1 {sc['micro']['f1']:.4f}")
