@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import type { Alert } from '../context.js';
+import { uuidv7 } from './uuid.js';
 
 /**
  * CDS Hooks 2.0 cards are a direct mapping of the engine's Alert (DESIGN.md): summary, detail,
@@ -153,7 +154,7 @@ export function alertToCard(alert: Alert, context: CardContext = {}): CdsCard {
     });
   }
   return {
-    uuid: randomUUID(),
+    uuid: uuidv7(),
     summary: shorten(alert.summary, 139),
     detail: alert.detail,
     indicator: alert.indicator ?? alert.severity,
