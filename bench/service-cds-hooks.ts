@@ -1,7 +1,7 @@
 /**
  * CDS Hooks latency under load, on loopback, against the built service in its own process.
  *
- *   pnpm bench:service [-- --duration 10 --rate 1000 --pv-rate 50 --json]   (a rate of 0 leaves that hook out)
+ *   pnpm bench:service [-- --duration 10 --rate 1000 --pv-rate 50 --workers 2 --json]   (a rate of 0 leaves that hook out)
  *
  * 1. order-sign with 10 draft medication orders (plus 5 active ones, diagnoses and an allergy in
  *    prefetch), at a fixed arrival rate (default 1,000 requests/s). Target: p99 < 20 ms. Two order
@@ -36,6 +36,8 @@ const { values } = parseArgs({
     json: { type: 'boolean', default: false },
     /** Drive order-sign with the open-loop client (evenly spaced arrivals) instead of autocannon. */
     open: { type: 'boolean', default: false },
+    /** Service processes (the service's WORKERS setting; node:cluster on one port). */
+    workers: { type: 'string', default: '1' },
     /** Write the two request bodies to this directory (to replay them with curl) and exit. */
     'dump-dir': { type: 'string' },
   },
@@ -231,6 +233,7 @@ async function startService(port: number, dir: string): Promise<ChildProcess> {
       RATE_LIMIT_MAX: '0',
       DATA_DIR: dir,
       LOG_LEVEL: 'info',
+      WORKERS: values.workers,
     },
     stdio: ['ignore', 'pipe', 'inherit'],
   });

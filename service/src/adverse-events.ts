@@ -144,10 +144,8 @@ export function eventFromDraft(
   };
 }
 
-export function openAdverseEventService(
-  config: ServiceConfig,
-  options: { reviewBaseUrl: string; registry: Registry; log: FastifyBaseLogger },
-): AdverseEventService {
+/** The outbox file in the data dir (or in memory), with the manual-report tables created. */
+function openServiceOutbox(config: ServiceConfig): Outbox {
   let path = ':memory:';
   if (config.dbFile !== ':memory:') {
     mkdirSync(config.dataDir, { recursive: true });
@@ -155,6 +153,19 @@ export function openAdverseEventService(
   }
   const outbox = openOutbox({ path });
   outbox.db.exec(REPORTS_SCHEMA);
+  return outbox;
+}
+
+/** Create or migrate the outbox file once (the cluster primary, before its workers open it). */
+export function prepareAdverseEventStore(config: ServiceConfig): void {
+  openServiceOutbox(config).close();
+}
+
+export function openAdverseEventService(
+  config: ServiceConfig,
+  options: { reviewBaseUrl: string; registry: Registry; log: FastifyBaseLogger },
+): AdverseEventService {
+  const outbox = openServiceOutbox(config);
   const robots = config.dingtalkRobots.map((r) => ({
     ...r,
     reviewBaseUrl: r.reviewBaseUrl ?? options.reviewBaseUrl,

@@ -7,6 +7,7 @@ import { CdssError } from '@yijian/emr';
 import { reviewPlugin } from '@yijian/review';
 import Fastify, { type FastifyInstance, LogController } from 'fastify';
 import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import type { Registry } from 'prom-client';
 import { createEngine, type Engine } from 'yijian';
 import { openAdverseEventService } from './adverse-events.js';
 import { apiKeyOf, authenticateCdsHooks, authenticateRest } from './auth.js';
@@ -35,6 +36,11 @@ export interface BuildAppOptions {
   logStream?: LogDestination;
   /** Register default process metrics (default true; tests building many apps turn it off). */
   defaultMetrics?: boolean;
+  /**
+   * Set when this app runs as one worker of several (main.ts with `workers` > 1): its index goes
+   * on every log line, and /metrics serves what `metricsText` returns (all workers summed).
+   */
+  worker?: { index: number; metricsText(registry: Registry): () => Promise<string> };
 }
 
 export type YijianApp = FastifyInstance & { yijian: ServiceContext };
@@ -66,7 +72,7 @@ export async function buildApp(options: BuildAppOptions = {}): Promise<YijianApp
     : undefined;
 
   const app = Fastify({
-    logger: loggerOptions(config, options.logStream),
+    logger: loggerOptions(config, options.logStream, options.worker?.index),
     bodyLimit: config.bodyLimit,
     trustProxy: config.trustProxy,
     // One line per request is written by our onResponse hook instead (route template, no URL).
@@ -97,7 +103,10 @@ export async function buildApp(options: BuildAppOptions = {}): Promise<YijianApp
     app.getDefaultJsonParser('error', 'error') as Parameters<typeof app.addContentTypeParser>[2],
   );
 
-  const metrics = createMetrics({ defaultMetrics: options.defaultMetrics ?? true });
+  const metrics = createMetrics({
+    defaultMetrics: options.defaultMetrics ?? true,
+    ...(options.worker ? { text: options.worker.metricsText } : {}),
+  });
   const store = openStore(config.dataDir, config.dbFile);
   const reviewUsers = setupReviewUsers(config);
   const reviewStore = openReviewStore(config);

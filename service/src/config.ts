@@ -84,6 +84,12 @@ export const serviceConfigSchema = z.strictObject({
   dataDir: z.string().min(1).default(DEFAULT_DATA_DIR),
   /** SQLite file name inside dataDir, or `:memory:`. */
   dbFile: z.string().min(1).default('yijian.sqlite'),
+  /**
+   * Service processes on the one port (node:cluster): a number, or `auto` for one per CPU. Each
+   * worker loads its own engine (~150 MB); they share the SQLite files. Rate limits count per
+   * worker, so a client spread over N workers can get up to N times `rateLimitMax`.
+   */
+  workers: z.union([z.literal('auto'), intFromEnv(1, 256)]).default(1),
   /** How long shutdown waits for in-flight requests before closing anyway. */
   shutdownTimeoutMs: intFromEnv(0, 600_000).default(10_000),
   /** Trust X-Forwarded-* from a reverse proxy (its address or `true`). */
@@ -143,6 +149,7 @@ const ENV: Record<string, { key: keyof ServiceConfigInput; parse?: z.ZodType }> 
   DATA_DIR: { key: 'dataDir' },
   DB_FILE: { key: 'dbFile' },
   SHUTDOWN_TIMEOUT_MS: { key: 'shutdownTimeoutMs' },
+  WORKERS: { key: 'workers', parse: z.union([z.literal('auto'), z.coerce.number()]) },
   TRUST_PROXY: { key: 'trustProxy', parse: z.union([bool, z.string()]) },
   DOCS: { key: 'docs', parse: bool },
   REVIEW_USERS_FILE: { key: 'reviewUsersFile' },

@@ -1,10 +1,10 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import type { ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { type DingTalkTestServer, openOutbox, startDingTalkTestServer } from '@yijian/dingtalk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { serviceBuilt as built, exited, startService, until } from './process.test-helpers.js';
 
 /**
  * The built service as a real process, killed with SIGKILL while DingTalk holds the answer to a
@@ -12,9 +12,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
  * only where the kill fell between send and acknowledgement. Needs `pnpm build` (service/dist).
  */
 
-const root = fileURLToPath(new URL('../../', import.meta.url));
-const main = join(root, 'service/dist/main.js');
-const built = existsSync(main);
 if (!built) console.warn('crash.test: service/dist/main.js is not built (run pnpm build); skipping');
 
 const SECRET = 'SEC-crash-test';
@@ -22,55 +19,7 @@ let server: DingTalkTestServer;
 let dataDir: string;
 const children: ChildProcess[] = [];
 
-function start(env: Record<string, string>): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(process.execPath, [main], {
-    cwd: root,
-    env: { PATH: process.env.PATH ?? '', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  children.push(child);
-  return new Promise((resolve, reject) => {
-    let buffer = '';
-    let stderr = '';
-    const timer = setTimeout(() => reject(new Error(`service did not start: ${stderr}`)), 60_000);
-    child.stderr!.on('data', (d: Buffer) => {
-      stderr += d.toString();
-    });
-    child.stdout!.on('data', (d: Buffer) => {
-      buffer += d.toString();
-      let nl = buffer.indexOf('\n');
-      while (nl >= 0) {
-        const line = buffer.slice(0, nl);
-        buffer = buffer.slice(nl + 1);
-        nl = buffer.indexOf('\n');
-        const entry = JSON.parse(line) as { msg?: string; url?: string };
-        if (entry.msg?.startsWith('ready') && entry.url) {
-          clearTimeout(timer);
-          child.stdout!.resume();
-          resolve({ child, url: entry.url });
-        }
-      }
-    });
-    child.once('exit', (code, signal) => {
-      clearTimeout(timer);
-      reject(new Error(`service exited (${code ?? signal}) before it was ready: ${stderr}`));
-    });
-  });
-}
-
-const exited = (c: ChildProcess) =>
-  new Promise<number | string>((resolve) => {
-    if (c.exitCode !== null || c.signalCode !== null) resolve(c.exitCode ?? c.signalCode!);
-    else c.once('exit', (code, signal) => resolve(code ?? signal!));
-  });
-
-async function until(check: () => boolean, ms = 30_000): Promise<void> {
-  const t0 = Date.now();
-  while (!check()) {
-    if (Date.now() - t0 > ms) throw new Error('timed out waiting');
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
+const start = (env: Record<string, string>) => startService(env, children);
 
 beforeAll(async () => {
   if (!built) return;

@@ -47,14 +47,18 @@ export interface LogDestination {
   write(line: string): unknown;
 }
 
-/** Logger options for fastify. `stream` replaces stdout (tests collect the lines). */
+/**
+ * Logger options for fastify. `stream` replaces stdout (tests collect the lines); `worker` (the
+ * cluster worker's index) goes on every line.
+ */
 export function loggerOptions(
   config: ServiceConfig,
   stream?: LogDestination,
+  worker?: number,
 ): FastifyServerOptions['logger'] {
   return {
     level: config.logLevel,
-    base: { service: 'yijian' },
+    base: worker === undefined ? { service: 'yijian' } : { service: 'yijian', worker },
     serializers: { req: serializeRequest, res: serializeResponse },
     redact: {
       paths: ['req.headers', 'headers.authorization', 'headers["x-api-key"]', '*.body', 'body'],

@@ -1,7 +1,14 @@
-import { isCdssError } from '@yijian/emr';
+import cluster from 'node:cluster';
+import { CdssError, isCdssError } from '@yijian/emr';
+import { prepareAdverseEventStore } from './adverse-events.js';
 import { buildApp } from './app.js';
-import { baseUrl, configFromEnv, ENV_VARS } from './config.js';
-import { createBufferedStdout } from './logging.js';
+import { clusterMetricsText, reportReady, superviseWorkers, workerCount, workerIndex } from './cluster.js';
+import { baseUrl, configFromEnv, ENV_VARS, type ServiceConfig } from './config.js';
+import { createBufferedStdout, scrubLogLine } from './logging.js';
+import { openReviewStore, type ReviewUsersSetup, setupReviewUsers } from './review.js';
+import { openStore } from './store.js';
+
+type Log = (level: 'info' | 'warn' | 'error', msg: string, fields?: Record<string, unknown>) => void;
 
 /**
  * Start the service: config from the environment, listen, say where to send a request, and on
@@ -15,8 +22,62 @@ async function main(): Promise<void> {
     return;
   }
   const config = configFromEnv();
-  const app = await buildApp({ config, logStream: createBufferedStdout() });
+  const workers = workerCount(config);
+  if (workers > 1 && cluster.isPrimary) return runPrimary(config, workers);
+  await runServer(config);
+}
+
+/**
+ * With `workers` > 1: create and migrate the data files and the review admin once, then fork the
+ * workers (cluster.ts) and announce the service when all of them are ready.
+ */
+function runPrimary(config: ServiceConfig, workers: number): void {
+  if (config.dbFile === ':memory:')
+    throw new CdssError(
+      'CDSS_ERR_INVALID_CONFIG',
+      'WORKERS > 1 needs a store file (DB_FILE is :memory:, which each worker would keep to itself)',
+    );
+  const levels = { info: 30, warn: 40, error: 50 } as const;
+  const log: Log = (level, msg, fields = {}) => {
+    if (config.logLevel === 'silent' || levels[level] < levelNumber(config.logLevel)) return;
+    const line = JSON.stringify({
+      level: levels[level],
+      time: Date.now(),
+      service: 'yijian',
+      ...fields,
+      msg,
+    });
+    process.stdout.write(`${scrubLogLine(line)}\n`);
+  };
+  openStore(config.dataDir, config.dbFile).close();
+  openReviewStore(config).close();
+  prepareAdverseEventStore(config);
+  const review = setupReviewUsers(config);
+  superviseWorkers({
+    workers,
+    shutdownTimeoutMs: config.shutdownTimeoutMs,
+    log,
+    onReady(url, fields) {
+      logReviewSetup(log, url, review);
+      announce(log, url, { ...fields, workers });
+    },
+  });
+}
+
+function levelNumber(level: ServiceConfig['logLevel']): number {
+  return { trace: 10, debug: 20, info: 30, warn: 40, error: 50, fatal: 60, silent: 100 }[level];
+}
+
+/** One service process: the whole service alone, or one cluster worker. */
+async function runServer(config: ServiceConfig): Promise<void> {
+  const index = workerIndex();
+  const app = await buildApp({
+    config,
+    logStream: createBufferedStdout(),
+    ...(index !== undefined ? { worker: { index, metricsText: clusterMetricsText } } : {}),
+  });
   const ctx = app.yijian;
+  const log: Log = (level, msg, fields = {}) => app.log[level](fields, msg);
 
   let stopping = false;
   const stop = (signal: string) => {
@@ -53,32 +114,44 @@ async function main(): Promise<void> {
   const port = address && typeof address === 'object' ? address.port : config.port;
   const base = baseUrl(config, port);
   await ctx.engine();
-  const review = ctx.reviewUsers;
+  const fields = {
+    startupMs: Math.round(performance.now()),
+    docs: config.docs ? `${base}/docs` : undefined,
+    apiKeys: ctx.tenants.enabled ? 'required' : 'off (loopback, tenant default)',
+    cdsHooksJwt: ctx.jwt ? 'required' : 'off (loopback)',
+    dingtalkRobots: ctx.adverseEvents.robots.length ? ctx.adverseEvents.robots : 'none (events stored only)',
+    dingtalkCallback: config.dingtalkAppSecret ? `${base}/dingtalk/callback` : 'off',
+  };
+  if (index !== undefined) {
+    // The primary announces the service once every worker is ready.
+    app.log.info({ url: base, startupMs: fields.startupMs, pid: process.pid }, 'worker ready');
+    reportReady(base, fields);
+    return;
+  }
+  logReviewSetup(log, base, ctx.reviewUsers);
+  announce(log, base, fields);
+}
+
+function logReviewSetup(log: Log, base: string, review: ReviewUsersSetup): void {
   if (review.adminTokenFile)
-    app.log.info(
-      { review: `${base}/review`, tokenFile: review.adminTokenFile, generated: review.generated },
+    log(
+      'info',
       `review page: open ${base}/review and log in with the admin token in ${review.adminTokenFile} (cat it; keep it secret, delete the file once you have added real users)`,
+      { review: `${base}/review`, tokenFile: review.adminTokenFile, generated: review.generated },
     );
   else if (review.usersFile)
-    app.log.info({ review: `${base}/review` }, `review page: open ${base}/review and log in with your token`);
+    log('info', `review page: open ${base}/review and log in with your token`, { review: `${base}/review` });
   else
-    app.log.warn(
-      { review: `${base}/review` },
-      'review page: no users configured (set REVIEW_USERS_FILE); its API refuses every login',
-    );
-  app.log.info(
-    {
-      url: base,
-      startupMs: Math.round(performance.now()),
-      docs: config.docs ? `${base}/docs` : undefined,
-      apiKeys: ctx.tenants.enabled ? 'required' : 'off (loopback, tenant default)',
-      cdsHooksJwt: ctx.jwt ? 'required' : 'off (loopback)',
-      dingtalkRobots: ctx.adverseEvents.robots.length
-        ? ctx.adverseEvents.robots
-        : 'none (events stored only)',
-      dingtalkCallback: config.dingtalkAppSecret ? `${base}/dingtalk/callback` : 'off',
-    },
+    log('warn', 'review page: no users configured (set REVIEW_USERS_FILE); its API refuses every login', {
+      review: `${base}/review`,
+    });
+}
+
+function announce(log: Log, base: string, fields: Record<string, unknown>): void {
+  log(
+    'info',
     `ready: try  curl -s -X POST ${base}/v1/analyze -H 'content-type: application/json' --data @corpora/samples/cardiology-01.json`,
+    { url: base, ...fields },
   );
 }
 

@@ -8,14 +8,19 @@ export interface ServiceMetrics {
   feedback: Counter<'outcome'>;
   refused: Counter<'code'>;
   adverseEvents: Counter<'origin' | 'category'>;
+  /** The Prometheus text /metrics serves: this registry, or every cluster worker's summed. */
+  text(): Promise<string>;
 }
 
-export function createMetrics(options: { defaultMetrics?: boolean } = {}): ServiceMetrics {
+export function createMetrics(
+  options: { defaultMetrics?: boolean; text?: (registry: Registry) => () => Promise<string> } = {},
+): ServiceMetrics {
   const registry = new Registry();
   registry.setDefaultLabels({ service: 'yijian' });
   if (options.defaultMetrics !== false) collectDefaultMetrics({ register: registry, prefix: 'yijian_' });
   return {
     registry,
+    text: options.text ? options.text(registry) : () => registry.metrics(),
     httpDuration: new Histogram({
       name: 'yijian_http_request_duration_seconds',
       help: 'HTTP request latency by route template',

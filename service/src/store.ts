@@ -127,6 +127,10 @@ CREATE TABLE IF NOT EXISTS tenant_rule (
   updated_at TEXT NOT NULL,
   PRIMARY KEY (tenant, rule_id)
 );
+CREATE TABLE IF NOT EXISTS store_meta (
+  key TEXT PRIMARY KEY,
+  value INTEGER NOT NULL
+);
 `;
 
 /** Open (and create) the store. `file` is a path or `:memory:`. */
@@ -230,6 +234,21 @@ export function openStore(dataDir: string, file: string): Store {
      ON CONFLICT (tenant, rule_id) DO UPDATE SET enabled = excluded.enabled, severity = excluded.severity, updated_at = excluded.updated_at`,
   );
   const deleteRule = db.prepare('DELETE FROM tenant_rule WHERE tenant = ? AND rule_id = ?');
+  // Every settings write bumps a version row, so other processes on the same file (cluster workers)
+  // drop their cached settings; `PRAGMA data_version` says cheaply whether anyone else committed.
+  const bumpRuleVersion = db.prepare(
+    `INSERT INTO store_meta (key, value) VALUES ('tenant_rule_version', 1)
+     ON CONFLICT (key) DO UPDATE SET value = value + 1`,
+  );
+  const selectRuleVersion = db
+    .prepare(`SELECT value FROM store_meta WHERE key = 'tenant_rule_version'`)
+    .pluck();
+  const selectDataVersion = db.prepare('PRAGMA data_version').pluck();
+  const writeRule = db.transaction((write: () => number) => {
+    const changes = write();
+    bumpRuleVersion.run();
+    return changes;
+  });
 
   type RuleRow = { ruleId: string; enabled: number; severity: Severity | null; updatedAt: string };
   const toSetting = (r: RuleRow): TenantRuleSetting => ({
@@ -239,8 +258,21 @@ export function openStore(dataDir: string, file: string): Store {
     updatedAt: r.updatedAt,
   });
 
-  // Tenant settings are read on every request that returns alerts: cache them, invalidate on write.
+  // Tenant settings are read on every request that returns alerts: cache them, invalidate on a
+  // write here or (seen through the version row) in another process.
   const ruleCache = new Map<string, Map<string, TenantRuleSetting>>();
+  let seenDataVersion: unknown;
+  let seenRuleVersion: unknown;
+  const checkRuleCache = () => {
+    const dataVersion = selectDataVersion.get();
+    if (dataVersion === seenDataVersion) return;
+    seenDataVersion = dataVersion;
+    const ruleVersion = selectRuleVersion.get() ?? 0;
+    if (ruleVersion !== seenRuleVersion) {
+      seenRuleVersion = ruleVersion;
+      ruleCache.clear();
+    }
+  };
   let open = true;
 
   // Group commit: alerts shown are queued and written in one transaction every few milliseconds
@@ -297,6 +329,7 @@ export function openStore(dataDir: string, file: string): Store {
       return selectAudit.all(tenant, limit) as AuditRow[];
     },
     tenantRules(tenant) {
+      checkRuleCache();
       let cached = ruleCache.get(tenant);
       if (!cached) {
         cached = new Map((selectRules.all(tenant) as RuleRow[]).map((r) => [r.ruleId, toSetting(r)]));
@@ -305,21 +338,25 @@ export function openStore(dataDir: string, file: string): Store {
       return cached;
     },
     setTenantRule(tenant, ruleId, setting) {
-      const prev = selectRule.get(tenant, ruleId) as RuleRow | undefined;
-      const row = {
-        tenant,
-        ruleId,
-        enabled: (setting.enabled ?? (prev ? prev.enabled === 1 : true)) ? 1 : 0,
-        severity: setting.severity === null ? null : (setting.severity ?? prev?.severity ?? null),
-        updatedAt: new Date().toISOString(),
-      };
-      upsertRule.run(row);
+      let row: RuleRow & { tenant: string } = { tenant, ruleId, enabled: 1, severity: null, updatedAt: '' };
+      // Read and write in one transaction: another worker may change the same rule meanwhile.
+      writeRule.immediate(() => {
+        const prev = selectRule.get(tenant, ruleId) as RuleRow | undefined;
+        row = {
+          tenant,
+          ruleId,
+          enabled: (setting.enabled ?? (prev ? prev.enabled === 1 : true)) ? 1 : 0,
+          severity: setting.severity === null ? null : (setting.severity ?? prev?.severity ?? null),
+          updatedAt: new Date().toISOString(),
+        };
+        return upsertRule.run(row).changes;
+      });
       ruleCache.delete(tenant);
-      return toSetting({ ruleId, enabled: row.enabled, severity: row.severity, updatedAt: row.updatedAt });
+      return toSetting(row);
     },
     clearTenantRule(tenant, ruleId) {
       ruleCache.delete(tenant);
-      return deleteRule.run(tenant, ruleId).changes > 0;
+      return writeRule.immediate(() => deleteRule.run(tenant, ruleId).changes) > 0;
     },
     close() {
       if (!open) return;

@@ -47,7 +47,7 @@ export function operationsRoutes(zapp: ZodApp, ctx: ServiceContext): void {
     '/metrics',
     { schema: { tags: ['operations'], summary: 'Prometheus metrics (latency per route, alert counts)' } },
     async (_request, reply) => {
-      const text = await ctx.metrics.registry.metrics();
+      const text = await ctx.metrics.text();
       return reply.type(ctx.metrics.registry.contentType).send(text);
     },
   );

@@ -1,0 +1,120 @@
+import type { ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { exited, type RunningService, serviceBuilt, startService, until } from './process.test-helpers.js';
+
+/**
+ * The built service with WORKERS=2: both workers answer on the one port, /metrics sums them, a
+ * rule setting changed through one worker holds on the other, a killed worker is replaced, and
+ * SIGTERM drains both and exits 0. Needs `pnpm build` (service/dist).
+ */
+
+if (!serviceBuilt) console.warn('cluster.test: service/dist/main.js is not built (run pnpm build); skipping');
+
+const children: ChildProcess[] = [];
+let dataDir: string;
+let service: RunningService;
+
+/** A new connection per call, so the primary's round-robin spreads the calls over the workers. */
+const call = (path: string, init: RequestInit = {}) =>
+  fetch(`${service.url}${path}`, { ...init, headers: { connection: 'close', ...init.headers } });
+
+const DRUGS = { drugs: ['华法林钠片 2.5mg 口服 qd', '阿司匹林 100mg po qd'] };
+const check = async () => {
+  const res = await call('/v1/medications/check', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(DRUGS),
+  });
+  expect(res.status).toBe(200);
+  return ((await res.json()) as { alerts: { ruleId: string; summary: string }[] }).alerts;
+};
+const workersSeen = (route: string) =>
+  new Set(service.lines.filter((l) => l.msg === 'request' && l.route === route).map((l) => l.worker));
+
+beforeAll(async () => {
+  if (!serviceBuilt) return;
+  dataDir = mkdtempSync(join(tmpdir(), 'yijian-cluster-'));
+  service = await startService(
+    { PORT: '0', DATA_DIR: dataDir, WORKERS: '2', REVIEW_BOOTSTRAP: 'false', LOG_LEVEL: 'info' },
+    children,
+  );
+}, 90_000);
+afterAll(() => {
+  for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+  if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+});
+
+describe.skipIf(!serviceBuilt)('WORKERS=2', () => {
+  it('announces one ready line for both workers, and both answer', async () => {
+    expect(service.lines.filter((l) => String(l.msg).startsWith('ready'))).toEqual([
+      expect.objectContaining({ workers: 2 }),
+    ]);
+    // Workers batch their log lines, so theirs may come a few milliseconds after the primary's.
+    await until(() => service.lines.filter((l) => l.msg === 'worker ready').length === 2, 5000);
+    expect(
+      service.lines
+        .filter((l) => l.msg === 'worker ready')
+        .map((l) => l.worker)
+        .sort(),
+    ).toEqual([0, 1]);
+    for (let i = 0; i < 8; i++) expect((await call('/health')).status).toBe(200);
+    await until(() => workersSeen('/health').size === 2, 5000);
+  });
+
+  it('/metrics counts the requests of every worker', async () => {
+    const count = async () => {
+      const text = await (await call('/metrics')).text();
+      const m = text.match(/yijian_http_request_duration_seconds_count\{[^}]*route="\/ready"[^}]*\} (\d+)/);
+      return m ? Number(m[1]) : 0;
+    };
+    const before = await count();
+    for (let i = 0; i < 10; i++) expect((await call('/ready')).status).toBe(200);
+    await until(() => workersSeen('/ready').size === 2, 5000);
+    expect((await count()) - before).toBe(10);
+  });
+
+  it('a rule disabled through one worker is disabled on the other', async () => {
+    const ddi = (await check()).find((a) => a.summary.includes('华法林') && a.summary.includes('阿司匹林'));
+    expect(ddi).toBeDefined();
+    // Warm both workers' caches of the tenant's (empty) settings first.
+    for (let i = 0; i < 4; i++) expect((await check()).some((a) => a.ruleId === ddi!.ruleId)).toBe(true);
+    const patch = await call(`/v1/rules/${encodeURIComponent(ddi!.ruleId)}`, {
+      method: 'PATCH',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ enabled: false }),
+    });
+    expect(patch.status).toBe(200);
+    for (let i = 0; i < 6; i++) expect((await check()).some((a) => a.ruleId === ddi!.ruleId)).toBe(false);
+    expect(workersSeen('/v1/medications/check').size).toBe(2);
+    expect(
+      (await call(`/v1/rules/${encodeURIComponent(ddi!.ruleId)}/setting`, { method: 'DELETE' })).status,
+    ).toBe(200);
+    for (let i = 0; i < 6; i++) expect((await check()).some((a) => a.ruleId === ddi!.ruleId)).toBe(true);
+  });
+
+  it('replaces a worker that dies, and keeps answering meanwhile', async () => {
+    const pids = new Set(service.lines.filter((l) => l.msg === 'worker ready').map((l) => l.pid));
+    const victim = service.lines.find((l) => l.msg === 'worker ready' && l.worker === 1)!.pid as number;
+    process.kill(victim, 'SIGKILL');
+    await until(() => service.lines.some((l) => l.msg === 'worker died; starting a new one'), 10_000);
+    for (let i = 0; i < 4; i++) expect((await call('/health')).status).toBe(200);
+    await until(() => service.lines.filter((l) => l.msg === 'worker ready').length === 3, 60_000);
+    const replacement = service.lines.filter((l) => l.msg === 'worker ready').at(-1)!;
+    expect(replacement.worker).toBe(1);
+    expect(pids.has(replacement.pid)).toBe(false);
+  }, 90_000);
+
+  it('SIGTERM drains every worker and exits 0', async () => {
+    service.child.kill('SIGTERM');
+    expect(await exited(service.child)).toBe(0);
+    expect(
+      service.lines
+        .filter((l) => l.msg === 'stopped')
+        .map((l) => l.worker)
+        .sort(),
+    ).toEqual([0, 1]);
+  });
+});
