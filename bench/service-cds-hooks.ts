@@ -13,7 +13,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { sign as cryptoSign, generateKeyPairSync, randomUUID } from 'node:crypto';
-import { createWriteStream, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createWriteStream, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { Agent, request as httpRequest } from 'node:http';
 import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
@@ -257,6 +257,9 @@ async function startService(port: number, dir: string): Promise<ChildProcess> {
 
 interface Run {
   name: string;
+  /** CPU milliseconds per answered request: the service's processes (all workers) and this client. */
+  serverCpuMs?: number;
+  clientCpuMs?: number;
   targetRate: number;
   achievedRate: number;
   requests: number;
@@ -385,6 +388,45 @@ async function openLoad({ name, base, path, body, ratePerSec, seconds, target }:
   };
 }
 
+/**
+ * CPU milliseconds used so far by the service: its process and its direct children (the cluster
+ * workers), from /proc (Linux; NaN elsewhere). Clock ticks are 10 ms, so use it over thousands of calls.
+ */
+function serviceCpuMs(pid: number): number {
+  const ticks = (statPid: string): [number, number] | undefined => {
+    try {
+      const stat = readFileSync(`/proc/${statPid}/stat`, 'utf8');
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      return [Number(f[1]), Number(f[11]) + Number(f[12])]; // ppid, utime + stime
+    } catch {
+      return undefined;
+    }
+  };
+  const own = ticks(String(pid));
+  if (!own) return Number.NaN;
+  let total = own[1];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const t = ticks(entry);
+    if (t && t[0] === pid) total += t[1];
+  }
+  return total * 10;
+}
+
+/** Run one scenario and add the CPU per request of the service and of this load generator. */
+async function measured(run: () => Promise<Run>): Promise<Run> {
+  const server0 = serviceCpuMs(child.pid!);
+  const client0 = process.cpuUsage();
+  const r = await run();
+  const client = process.cpuUsage(client0);
+  const n = Math.max(1, r.requests);
+  return {
+    ...r,
+    serverCpuMs: (serviceCpuMs(child.pid!) - server0) / n,
+    clientCpuMs: (client.user + client.system) / 1000 / n,
+  };
+}
+
 const dir = mkdtempSync(join(tmpdir(), 'yijian-bench-'));
 const port = await freePort();
 const base = `http://127.0.0.1:${port}`;
@@ -429,39 +471,45 @@ try {
   if (rate > 0) {
     const orderLoad = values.open ? openLoad : load;
     runs.push(
-      await orderLoad({
-        name: 'order-sign, 10 drafts, typical',
-        base,
-        path: '/cds-services/yijian-order-sign',
-        body: orderSignTypical,
-        ratePerSec: rate,
-        seconds: duration,
-        target: 'p99 < 20 ms',
-      }),
+      await measured(() =>
+        orderLoad({
+          name: 'order-sign, 10 drafts, typical',
+          base,
+          path: '/cds-services/yijian-order-sign',
+          body: orderSignTypical,
+          ratePerSec: rate,
+          seconds: duration,
+          target: 'p99 < 20 ms',
+        }),
+      ),
     );
     runs.push(
-      await orderLoad({
-        name: 'order-sign, 10 drafts, conflict-heavy',
-        base,
-        path: '/cds-services/yijian-order-sign',
-        body: orderSign,
-        ratePerSec: rate,
-        seconds: duration,
-        target: 'p99 < 20 ms',
-      }),
+      await measured(() =>
+        orderLoad({
+          name: 'order-sign, 10 drafts, conflict-heavy',
+          base,
+          path: '/cds-services/yijian-order-sign',
+          body: orderSign,
+          ratePerSec: rate,
+          seconds: duration,
+          target: 'p99 < 20 ms',
+        }),
+      ),
     );
   }
   if (pvRate > 0)
     runs.push(
-      await openLoad({
-        name: 'patient-view, 5,000-char note',
-        base,
-        path: '/cds-services/yijian-patient-view',
-        body: patientView,
-        ratePerSec: pvRate,
-        seconds: duration,
-        target: 'p99 < 100 ms',
-      }),
+      await measured(() =>
+        openLoad({
+          name: 'patient-view, 5,000-char note',
+          base,
+          path: '/cds-services/yijian-patient-view',
+          body: patientView,
+          ratePerSec: pvRate,
+          seconds: duration,
+          target: 'p99 < 100 ms',
+        }),
+      ),
     );
   if (values.json)
     console.log(
@@ -472,11 +520,11 @@ try {
       `order-sign answers ${cards.length} cards for the 10-order bundle; patient-view note: ${noteText.length} chars`,
     );
     console.log(
-      'scenario                              target/s  achieved/s  requests  non2xx  errors   p50 ms   p90 ms   p99 ms   max ms  target',
+      'scenario                              target/s  achieved/s  requests  non2xx  errors   p50 ms   p90 ms   p99 ms   max ms  CPU ms/req service, client  target',
     );
     for (const r of runs) {
       console.log(
-        `${r.name.padEnd(38)}${String(r.targetRate).padStart(8)}${String(r.achievedRate).padStart(12)}${String(r.requests).padStart(10)}${String(r.non2xx).padStart(8)}${String(r.errors).padStart(8)}${r.p50.toFixed(1).padStart(9)}${r.p90.toFixed(1).padStart(9)}${r.p99.toFixed(1).padStart(9)}${r.max.toFixed(1).padStart(9)}  ${r.target}`,
+        `${r.name.padEnd(38)}${String(r.targetRate).padStart(8)}${String(r.achievedRate).padStart(12)}${String(r.requests).padStart(10)}${String(r.non2xx).padStart(8)}${String(r.errors).padStart(8)}${r.p50.toFixed(1).padStart(9)}${r.p90.toFixed(1).padStart(9)}${r.p99.toFixed(1).padStart(9)}${r.max.toFixed(1).padStart(9)}${(r.serverCpuMs ?? Number.NaN).toFixed(2).padStart(12)}, ${(r.clientCpuMs ?? Number.NaN).toFixed(2).padEnd(13)}${r.target}`,
       );
     }
   }
