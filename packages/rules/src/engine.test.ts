@@ -112,6 +112,29 @@ describe('drug–drug interactions', () => {
     expect(stay.conditions.map((c) => c.name)).toContain('消化性溃疡');
   });
 
+  it('reads the untimed discharge diagnoses of a discharged record at discharge, not before', async () => {
+    const r = parseRecord(
+      record({
+        encounter: {
+          id: 'e1',
+          admissionTime: '2025-03-10 09:00',
+          dischargeTime: '2025-03-16 10:00',
+          department: '心内科',
+        },
+        diagnoses: [
+          { name: '心房颤动', type: 'admission' },
+          { name: '消化性溃疡', type: 'principal' },
+          { name: '高血压', type: 'secondary' },
+        ],
+      }),
+    );
+    const names = async (at?: string) =>
+      (await buildFacts(r, { graph, linker, ...(at ? { at } : {}) })).conditions.map((c) => c.name).sort();
+    expect(await names('2025-03-12 08:00')).toEqual(['心房颤动']);
+    expect(await names('2025-03-16 10:00')).toEqual(['心房颤动', '消化性溃疡', '高血压'].sort());
+    expect(await names()).toEqual(['心房颤动', '消化性溃疡', '高血压'].sort()); // whole stay
+  });
+
   it('shows ONC low-priority pairs as passive info only', async () => {
     const facts = await buildFactsFromLists({ drugs: ['华法林', '对乙酰氨基酚'] }, { graph, linker });
     const alerts = await engine.evaluate(facts);

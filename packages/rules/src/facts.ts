@@ -34,6 +34,9 @@ export interface BuildFactsInput {
 
 const DAY_MS = 86_400_000;
 
+/** Diagnosis types written at discharge (病案首页 出院诊断 and the pathology diagnosis). */
+const DISCHARGE_TYPES: ReadonlySet<string> = new Set(['principal', 'secondary', 'discharge', 'pathology']);
+
 /**
  * Systemic or local administration (resources/routes.yaml) and dose-dependent classes (graph
  * `doseDependentClasses`: aspirin ≥ 500 mg/d is also a salicylate NSAID) of a medication fact.
@@ -383,8 +386,16 @@ export async function buildFacts(record: PatientRecord, input: BuildFactsInput):
   const conditions: ConditionFact[] = [];
   for (const [i, d] of record.diagnoses.entries()) {
     if (d.type === 'external-cause') continue;
-    // Read at a moment, a diagnosis made later (its time after `at`) is not known yet.
-    if (!inWindow(d.time)) continue;
+    // Read at a moment, a diagnosis made later (its time after `at`) is not known yet. One without
+    // a time of its own: the discharge diagnoses of a discharged record (principal, secondary,
+    // discharge, pathology: the front page's) are written at discharge; admission and outpatient
+    // diagnoses, and any of a patient still in hospital (a current problem list), count throughout.
+    if (
+      !inWindow(
+        d.time ?? (discharged && DISCHARGE_TYPES.has(d.type) ? record.encounter.dischargeTime : undefined),
+      )
+    )
+      continue;
     let linked = await resolver.resolve(d.name, ['Disease', 'Symptom']);
     if (!linked && d.code) {
       for (const system of ['ICD-10', 'ICD-10-GL2.0', 'ICD-10-YB2.0']) {
