@@ -72,10 +72,10 @@ const summary = await runBatch({
   mode: 'front-page',
   codeTablePaths: [join(root, 'packages/qc/resources/demo-code-table.csv')],
   onProgress: (p) => {
-    if (p.total && p.done / p.total >= nextMark) {
+    if (p.bytesTotal && p.bytesDone / p.bytesTotal >= nextMark) {
       const m = process.memoryUsage();
       samples.push({
-        at: `${Math.round((p.done / p.total) * 100)}%`,
+        at: `${Math.round((p.bytesDone / p.bytesTotal) * 100)}%`,
         rssMb: mb(m.rss),
         heapMb: mb(m.heapUsed),
       });

@@ -117,7 +117,7 @@ async function batch(args: string[], ctx: CommandContext): Promise<number> {
     if (values.quiet) return;
     const now = Date.now();
     if (tty) ctx.err(`\r${formatProgress(p)}`);
-    else if (now - lastLine > 2000 || p.done === p.total) {
+    else if (now - lastLine > 2000 || p.bytesDone === p.bytesTotal) {
       lastLine = now;
       ctx.err(`${formatProgress(p)}\n`);
     }

@@ -1,10 +1,10 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { generateQcFixtures } from '../fixtures/generate.js';
-import { formatProgress, runBatch } from './run.js';
+import { type BatchProgress, formatProgress, runBatch } from './run.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'yijian-qc-batch-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -20,7 +20,7 @@ writeFileSync(recFile, `${records.map((f) => JSON.stringify(f.record)).join('\n'
 
 describe('batch QC', () => {
   it('streams an NDJSON file and writes findings NDJSON, CSV, records CSV, errors, summary and an offline HTML report', async () => {
-    const progress: number[] = [];
+    const progress: BatchProgress[] = [];
     const out = join(dir, 'out-fp');
     const summary = await runBatch({
       input: fpFile,
@@ -28,7 +28,7 @@ describe('batch QC', () => {
       mode: 'front-page',
       workers: 0,
       chunkSize: 16,
-      onProgress: (p) => progress.push(p.done),
+      onProgress: (p) => progress.push(p),
     });
     expect(summary.records).toBe(70);
     expect(summary.errors).toBe(2);
@@ -36,7 +36,14 @@ describe('batch QC', () => {
     const expectedFindings = frontPages.reduce((n, f) => n + (f.expected.length ? 1 : 0), 0);
     expect(summary.recordsWithFindings).toBe(expectedFindings);
     expect(summary.grades.甲 + summary.grades.乙 + summary.grades.丙).toBe(70);
-    expect(progress.at(-1)).toBe(72);
+    expect(progress.at(-1)).toMatchObject({
+      done: 72,
+      bytesDone: statSync(fpFile).size,
+      bytesTotal: statSync(fpFile).size,
+    });
+    expect(progress.map((p) => p.bytesDone)).toEqual(
+      [...progress.map((p) => p.bytesDone)].sort((a, b) => a - b),
+    );
     const nd = readFileSync(join(out, 'findings.ndjson'), 'utf8').trim().split('\n');
     expect(nd.length).toBe(summary.findings);
     expect(JSON.parse(nd[0]!)).toHaveProperty('recordId');
@@ -70,10 +77,19 @@ describe('batch QC', () => {
   });
 
   it('formats a progress line with rate and ETA', () => {
-    expect(formatProgress({ done: 500, total: 1000, errors: 0, findings: 12, elapsedMs: 1000 })).toMatch(
-      /50\.0% 500\/1000 份 500 份\/秒 剩余 00:01/,
+    expect(
+      formatProgress({
+        done: 500,
+        bytesDone: 1_000_000,
+        bytesTotal: 2_000_000,
+        errors: 0,
+        findings: 12,
+        elapsedMs: 1000,
+      }),
+    ).toMatch(/50\.0% 500 份 500 份\/秒 剩余 00:01/);
+    expect(formatProgress({ done: 10, bytesDone: 900, errors: 1, findings: 0, elapsedMs: 2000 })).toMatch(
+      /10 份 5 份\/秒/,
     );
-    expect(formatProgress({ done: 10, errors: 1, findings: 0, elapsedMs: 2000 })).toMatch(/10 份 5 份\/秒/);
   });
 
   // Worker threads need the compiled worker (dist/batch/worker.js).

@@ -1,5 +1,12 @@
 import { once } from 'node:events';
-import { createReadStream, createWriteStream, mkdirSync, type WriteStream, writeFileSync } from 'node:fs';
+import {
+  createReadStream,
+  createWriteStream,
+  mkdirSync,
+  statSync,
+  type WriteStream,
+  writeFileSync,
+} from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
@@ -14,9 +21,12 @@ import {
 import { FINDINGS_CSV_HEADER, renderHtmlReport } from './report.js';
 
 export interface BatchProgress {
+  /** Lines (records) finished. */
   done: number;
-  /** Lines in the input (known for files, not for stdin). */
-  total?: number;
+  /** Input bytes finished. */
+  bytesDone: number;
+  /** Input size in bytes (known for files, not for stdin): progress and ETA go by bytes, so the input is read once. */
+  bytesTotal?: number;
   errors: number;
   findings: number;
   elapsedMs: number;
@@ -42,16 +52,6 @@ export const BATCH_OUTPUTS = [
   'summary.json',
   'report.html',
 ] as const;
-
-async function countLines(file: string): Promise<number> {
-  let n = 0;
-  let last = 10;
-  for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 }) as AsyncIterable<Buffer>) {
-    for (let i = chunk.indexOf(10); i !== -1; i = chunk.indexOf(10, i + 1)) n++;
-    if (chunk.length) last = chunk[chunk.length - 1]!;
-  }
-  return last === 10 ? n : n + 1;
-}
 
 async function write(stream: WriteStream, text: string): Promise<void> {
   if (text && !stream.write(text)) await once(stream, 'drain');
@@ -168,14 +168,16 @@ export async function runBatch(options: BatchOptions): Promise<BatchSummary> {
       cause: error,
     });
   }
-  const total =
-    options.input === '-'
-      ? undefined
-      : await countLines(options.input).catch((error: Error) => {
-          throw new CdssError('CDSS_ERR_IO', `Cannot read ${options.input}: ${error.message}`, {
-            cause: error,
-          });
-        });
+  let bytesTotal: number | undefined;
+  if (options.input !== '-') {
+    try {
+      bytesTotal = statSync(options.input).size;
+    } catch (error) {
+      throw new CdssError('CDSS_ERR_IO', `Cannot read ${options.input}: ${(error as Error).message}`, {
+        cause: error,
+      });
+    }
+  }
   const out = (name: string) => createWriteStream(join(options.outDir, name));
   const findingsNd = out('findings.ndjson');
   const findingsCsv = out('findings.csv');
@@ -199,7 +201,8 @@ export async function runBatch(options: BatchOptions): Promise<BatchSummary> {
   const pool = await createPool(size, workerOptions);
   const progress: BatchProgress = {
     done: 0,
-    ...(total !== undefined ? { total } : {}),
+    bytesDone: 0,
+    ...(bytesTotal !== undefined ? { bytesTotal } : {}),
     errors: 0,
     findings: 0,
     elapsedMs: 0,
@@ -207,6 +210,7 @@ export async function runBatch(options: BatchOptions): Promise<BatchSummary> {
 
   // Results are written in input order: a chunk waits in `ready` until every earlier chunk is written.
   const ready = new Map<number, ChunkResult>();
+  const chunkBytes = new Map<number, number>();
   let nextToWrite = 0;
   let writing = Promise.resolve();
   const inFlight = new Set<Promise<void>>();
@@ -222,6 +226,8 @@ export async function runBatch(options: BatchOptions): Promise<BatchSummary> {
       await write(recordsCsv, r.recordsCsv);
       await write(errorsNd, r.errorsNdjson);
       progress.done += r.lines;
+      progress.bytesDone += chunkBytes.get(nextToWrite - 1) ?? 0;
+      chunkBytes.delete(nextToWrite - 1);
       progress.errors += r.errors;
       progress.findings += r.findings;
       progress.elapsedMs = Date.now() - started;
@@ -232,6 +238,7 @@ export async function runBatch(options: BatchOptions): Promise<BatchSummary> {
   let seq = 0;
   const dispatch = (firstLineNo: number, bytes: Uint8Array) => {
     const mySeq = seq++;
+    chunkBytes.set(mySeq, bytes.length);
     const job = pool.run(mySeq, firstLineNo, bytes).then((result) => {
       ready.set(mySeq, result);
       writing = writing.then(flush);
@@ -306,11 +313,12 @@ export function formatProgress(p: BatchProgress, width = 30): string {
     const pad = (n: number) => String(n).padStart(2, '0');
     return h ? `${h}:${pad(m % 60)}:${pad(Math.floor(s % 60))}` : `${pad(m)}:${pad(Math.floor(s % 60))}`;
   };
-  if (p.total) {
-    const frac = Math.min(1, p.done / p.total);
+  if (p.bytesTotal) {
+    const frac = Math.min(1, p.bytesDone / p.bytesTotal);
     const filled = Math.round(frac * width);
-    const eta = rate > 0 ? (p.total - p.done) / rate : Number.POSITIVE_INFINITY;
-    return `[${'█'.repeat(filled)}${'░'.repeat(width - filled)}] ${(frac * 100).toFixed(1)}% ${p.done}/${p.total} 份 ${Math.round(rate)} 份/秒 剩余 ${fmt(eta)} 缺陷 ${p.findings} 错误 ${p.errors}`;
+    const byteRate = p.elapsedMs > 0 ? p.bytesDone / p.elapsedMs : 0;
+    const eta = byteRate > 0 ? (p.bytesTotal - p.bytesDone) / byteRate / 1000 : Number.POSITIVE_INFINITY;
+    return `[${'█'.repeat(filled)}${'░'.repeat(width - filled)}] ${(frac * 100).toFixed(1)}% ${p.done} 份 ${Math.round(rate)} 份/秒 剩余 ${fmt(eta)} 缺陷 ${p.findings} 错误 ${p.errors}`;
   }
   return `${p.done} 份 ${Math.round(rate)} 份/秒 用时 ${fmt(p.elapsedMs / 1000)} 缺陷 ${p.findings} 错误 ${p.errors}`;
 }
