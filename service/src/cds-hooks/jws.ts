@@ -127,17 +127,19 @@ export function jwsHeader(token: string): Record<string, unknown> {
 
 /**
  * Verify a compact JWS with the keys (those with the header's `kid`, or all when it has none, that fit
- * the algorithm) and return its payload. Throws `JwsError`.
+ * the algorithm) and return its payload. `header` is the token's own header when the caller already
+ * decoded it with {@link jwsHeader} (to choose the key set). Throws `JwsError`.
  */
 export function verifyJws(
   token: string,
   keys: readonly VerificationKey[],
   allowed: readonly JwsAlgorithm[],
+  header?: Record<string, unknown>,
 ): Record<string, unknown> {
   const parts = token.split('.');
   if (parts.length !== 3 || !parts[0] || !parts[1] || !parts[2])
     throw new JwsError('malformed', 'JWT is not a signed compact JWS');
-  const header = decodeJson(parts[0], 'header');
+  header ??= decodeJson(parts[0], 'header');
   const alg = header.alg;
   if (typeof alg !== 'string' || !(allowed as readonly string[]).includes(alg) || !(alg in ALGORITHMS))
     throw new JwsError('algorithm', 'JWT algorithm not allowed (asymmetric only)');

@@ -176,7 +176,7 @@ export function createCdsJwtVerifier(options: CdsJwtOptions): CdsJwtVerifier {
         let keys = await keySet.keys(false);
         // A key rotated in at the client: look again (remote sets; a file is read once).
         if (kid !== undefined && !keys.some((k) => k.kid === kid)) keys = await keySet.keys(true);
-        payload = verifyJws(token, keys, ASYMMETRIC_ALGORITHMS) as JWTPayload;
+        payload = verifyJws(token, keys, ASYMMETRIC_ALGORITHMS, header) as JWTPayload;
       } catch (error) {
         if (error instanceof JwsError) throw unauthorized(error.message);
         if (error instanceof CdssError) throw error;
