@@ -2,6 +2,7 @@ import { ageInYears, daysBetweenDates, type PatientRecord, toEpochMs } from '@yi
 import type { Concept, ConceptKind, GraphStore, Linker } from '@yijian/knowledge-graph';
 import type { Annotation, Mention } from '@yijian/ner';
 import { classifyAdministration, doseClassesOf } from './administration.js';
+import { memoOn } from './memo.js';
 import { ckdEpi2021, foldText, labKey, labNumeric, routeKind, timesPerDay, toMg } from './normalise.js';
 import type {
   AllergyFact,
@@ -716,6 +717,40 @@ export interface AdHocInput {
 }
 
 /** Parse `阿莫西林 500mg po tid` into its parts; unknown words are kept in the name. */
+/** An ad-hoc drug entry's fact without its per-request id and provenance (shared, frozen). */
+type DrugTemplate = Omit<MedicationFact, 'id' | 'provenance'>;
+
+const MAX_DRUG_TEMPLATES = 20_000;
+
+/**
+ * Facts of ad-hoc drug entries (`华法林钠片 2.5mg 口服 qd`), remembered per graph and linker: order
+ * entry sends the same few thousand strings all day, and parsing, linking and classifying one was a
+ * third of a medication check. Only for a graph held in memory (it has the synchronous reads and
+ * does not change under a running engine); a database-backed store is asked every time.
+ */
+const templatesByGraph = memoOn(
+  (_graph: GraphStore) => new Map<Linker | undefined, Map<string, DrugTemplate>>(),
+);
+function drugTemplates(graph: GraphStore, linker: Linker | undefined): Map<string, DrugTemplate> | undefined {
+  if (!graph.conceptByIdSync || !graph.findByNameSync || !graph.ancestorsSync) return undefined;
+  const byLinker = templatesByGraph(graph);
+  let templates = byLinker.get(linker);
+  if (!templates) {
+    templates = new Map();
+    byLinker.set(linker, templates);
+  }
+  return templates;
+}
+function rememberTemplate(templates: Map<string, DrugTemplate>, raw: string, m: MedicationFact): void {
+  if (templates.size >= MAX_DRUG_TEMPLATES) templates.clear();
+  const { id: _id, provenance: _provenance, ...rest } = m;
+  Object.freeze(rest.classIds);
+  Object.freeze(rest.classNames);
+  if (rest.doseClasses) Object.freeze(rest.doseClasses);
+  Object.freeze(rest.interval);
+  templates.set(raw, Object.freeze(rest));
+}
+
 export function parseDrugEntry(entry: string): {
   name: string;
   dose?: number;
@@ -745,33 +780,41 @@ export async function buildFactsFromLists(
 ): Promise<PatientFacts> {
   const resolver = new ConceptResolver(deps.graph, deps.linker);
   const medications: MedicationFact[] = [];
+  const templates = drugTemplates(deps.graph, deps.linker);
   for (const [i, raw] of input.drugs.entries()) {
+    const id = `input-${i + 1}`;
+    const provenance: Evidence = { kind: 'field', ref: `input.drugs[${i}]`, text: `药品：${raw}` };
+    const known = templates?.get(raw);
+    if (known) {
+      medications.push({ ...known, id, provenance });
+      continue;
+    }
     const d = parseDrugEntry(raw);
     const linked = await resolver.resolve(d.name, ['Drug', 'DrugClass']);
     const tpd = timesPerDay(d.frequency);
-    medications.push(
-      await enrichMedication(
-        {
-          id: `input-${i + 1}`,
-          name: d.name,
-          ...(linked ? { conceptId: linked.id } : {}),
-          conceptName: linked?.name ?? d.name,
-          classIds: linked?.ancestors.map((a) => a.id) ?? [],
-          classNames: linked?.ancestors.map((a) => a.name) ?? [],
-          ...(d.dose !== undefined ? { dose: d.dose } : {}),
-          ...(d.doseUnit ? { doseUnit: d.doseUnit } : {}),
-          ...(d.route ? { route: d.route, routeKind: routeKind(d.route)! } : {}),
-          ...(d.frequency ? { frequency: d.frequency } : {}),
-          ...(tpd !== undefined ? { timesPerDay: tpd } : {}),
-          once: /^(st|once)$/i.test(d.frequency ?? ''),
-          systemic: true,
-          status: 'active',
-          interval: { start: 0, end: Number.POSITIVE_INFINITY },
-          provenance: { kind: 'field', ref: `input.drugs[${i}]`, text: `药品：${raw}` },
-        },
-        deps.graph,
-      ),
+    const m = await enrichMedication(
+      {
+        id,
+        name: d.name,
+        ...(linked ? { conceptId: linked.id } : {}),
+        conceptName: linked?.name ?? d.name,
+        classIds: linked?.ancestors.map((a) => a.id) ?? [],
+        classNames: linked?.ancestors.map((a) => a.name) ?? [],
+        ...(d.dose !== undefined ? { dose: d.dose } : {}),
+        ...(d.doseUnit ? { doseUnit: d.doseUnit } : {}),
+        ...(d.route ? { route: d.route, routeKind: routeKind(d.route)! } : {}),
+        ...(d.frequency ? { frequency: d.frequency } : {}),
+        ...(tpd !== undefined ? { timesPerDay: tpd } : {}),
+        once: /^(st|once)$/i.test(d.frequency ?? ''),
+        systemic: true,
+        status: 'active',
+        interval: { start: 0, end: Number.POSITIVE_INFINITY },
+        provenance,
+      },
+      deps.graph,
     );
+    medications.push(m);
+    if (templates) rememberTemplate(templates, raw, m);
   }
   const conditions: ConditionFact[] = [];
   const addConditions = async (names: string[], status: ConditionStatus, field: string) => {

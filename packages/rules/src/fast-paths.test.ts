@@ -69,6 +69,41 @@ describe('fast paths', () => {
     expect(sync.medications.filter((m) => m.conceptId).length).toBeGreaterThan(2);
   });
 
+  it('remembers ad-hoc drug entries per graph: same facts, own ids and provenance per request', async () => {
+    const graph = loadDefaultGraph();
+    const linker = createLinker(graph);
+    const asyncOnly = {
+      conceptById: (id: string) => graph.conceptById(id),
+      findByName: (name: string, kind?: Parameters<typeof graph.findByName>[1]) =>
+        graph.findByName(name, kind),
+      ancestors: (id: string) => graph.ancestors(id),
+      conceptByCode: (system: string, code: string) => graph.conceptByCode(system, code),
+    } as unknown as typeof graph;
+    const drugs = [
+      '华法林钠片 2.5mg 口服 qd',
+      '阿司匹林肠溶片 3g/d',
+      '某未知药 1片 口服 tid',
+      '布洛芬 0.3g po bid',
+    ];
+    const first = await buildFactsFromLists({ drugs }, { graph, linker });
+    const again = await buildFactsFromLists({ drugs: [...drugs].reverse() }, { graph, linker });
+    const uncached = await buildFactsFromLists({ drugs: [...drugs].reverse() }, { graph: asyncOnly, linker });
+    expect(again).toEqual(uncached);
+    expect(again.medications.map((m) => [m.id, m.provenance.ref])).toEqual([
+      ['input-1', 'input.drugs[0]'],
+      ['input-2', 'input.drugs[1]'],
+      ['input-3', 'input.drugs[2]'],
+      ['input-4', 'input.drugs[3]'],
+    ]);
+    // Each request gets its own objects; what they share is frozen.
+    const warfarin = first.medications[0]!;
+    const warfarinAgain = again.medications[3]!;
+    expect(warfarinAgain).not.toBe(warfarin);
+    expect({ ...warfarinAgain, id: warfarin.id, provenance: warfarin.provenance }).toEqual(warfarin);
+    expect(Object.isFrozen(warfarinAgain.classIds)).toBe(true);
+    expect(warfarinAgain.classIds.length).toBeGreaterThan(0);
+  });
+
   it('sortSmall and sortedKey order like the default sort', () => {
     const lists = [
       [],
