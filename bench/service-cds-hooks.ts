@@ -36,6 +36,12 @@ const { values } = parseArgs({
     json: { type: 'boolean', default: false },
     /** Drive order-sign with the open-loop client (evenly spaced arrivals) instead of autocannon. */
     open: { type: 'boolean', default: false },
+    /**
+     * Drive order-sign closed-loop instead: this many keep-alive connections, each sending its next
+     * call as soon as the last is answered (a fresh JWT each), for the duration: the throughput the
+     * service reaches here, with its CPU per call at full load. `--rate` is then only the label.
+     */
+    closed: { type: 'string' },
     /** Service processes (the service's WORKERS setting; node:cluster on one port). */
     workers: { type: 'string', default: '1' },
     /** Write the two request bodies to this directory (to replay them with curl) and exit. */
@@ -328,36 +334,8 @@ async function openLoad({ name, base, path, body, ratePerSec, seconds, target }:
   const agent = new Agent({ keepAlive: true, maxSockets: 256 });
   const url = new URL(`${base}${path}`);
   const latencies: number[] = [];
-  let non2xx = 0;
-  let errors = 0;
-  const one = () =>
-    new Promise<void>((resolve) => {
-      const started = performance.now();
-      const req = httpRequest(
-        url,
-        {
-          method: 'POST',
-          agent,
-          headers: {
-            'content-type': 'application/json',
-            authorization: `Bearer ${jwt(`${base}${path}`)}`,
-          },
-        },
-        (res) => {
-          res.resume();
-          res.on('end', () => {
-            latencies.push(performance.now() - started);
-            if (res.statusCode! < 200 || res.statusCode! >= 300) non2xx++;
-            resolve();
-          });
-        },
-      );
-      req.on('error', () => {
-        errors++;
-        resolve();
-      });
-      req.end(body);
-    });
+  const counts = { non2xx: 0, errors: 0 };
+  const one = () => send(agent, url, base, path, body, latencies, counts);
   const total = Math.round(ratePerSec * seconds);
   const t0 = performance.now();
   const pending: Promise<void>[] = [];
@@ -370,22 +348,93 @@ async function openLoad({ name, base, path, body, ratePerSec, seconds, target }:
   await Promise.all(pending);
   const elapsed = (performance.now() - t0) / 1000;
   agent.destroy();
+  return summarise(name, ratePerSec, target, latencies, counts, elapsed);
+}
+
+/** One call with a fresh JWT; its latency (send to last byte) goes into `latencies`. */
+function send(
+  agent: Agent,
+  url: URL,
+  base: string,
+  path: string,
+  body: string,
+  latencies: number[],
+  counts: { non2xx: number; errors: number },
+): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const started = performance.now();
+    const req = httpRequest(
+      url,
+      {
+        method: 'POST',
+        agent,
+        headers: {
+          'content-type': 'application/json',
+          authorization: `Bearer ${jwt(`${base}${path}`)}`,
+        },
+      },
+      (res) => {
+        res.resume();
+        res.on('end', () => {
+          latencies.push(performance.now() - started);
+          if (res.statusCode! < 200 || res.statusCode! >= 300) counts.non2xx++;
+          resolve();
+        });
+      },
+    );
+    req.on('error', () => {
+      counts.errors++;
+      resolve();
+    });
+    req.end(body);
+  });
+}
+
+function summarise(
+  name: string,
+  targetRate: number,
+  target: string,
+  latencies: number[],
+  counts: { non2xx: number; errors: number },
+  elapsedSeconds: number,
+): Run {
   latencies.sort((a, b) => a - b);
   const pct = (p: number) =>
     latencies[Math.min(latencies.length - 1, Math.ceil(p * latencies.length) - 1)] ?? 0;
   return {
     name,
-    targetRate: ratePerSec,
-    achievedRate: Math.round(latencies.length / elapsed),
+    targetRate,
+    achievedRate: Math.round(latencies.length / elapsedSeconds),
     requests: latencies.length,
-    non2xx,
-    errors,
+    non2xx: counts.non2xx,
+    errors: counts.errors,
     p50: pct(0.5),
     p90: pct(0.9),
     p99: pct(0.99),
     max: latencies.at(-1) ?? 0,
     target,
   };
+}
+
+/** Closed loop: `connections` keep-alive clients, each calling again as soon as it has its answer. */
+async function closedLoad(
+  { name, base, path, body, seconds, target }: LoadSpec,
+  connections: number,
+): Promise<Run> {
+  const agent = new Agent({ keepAlive: true, maxSockets: connections });
+  const url = new URL(`${base}${path}`);
+  const latencies: number[] = [];
+  const counts = { non2xx: 0, errors: 0 };
+  const t0 = performance.now();
+  const end = t0 + seconds * 1000;
+  await Promise.all(
+    Array.from({ length: connections }, async () => {
+      while (performance.now() < end) await send(agent, url, base, path, body, latencies, counts);
+    }),
+  );
+  const elapsed = (performance.now() - t0) / 1000;
+  agent.destroy();
+  return summarise(name, 0, target, latencies, counts, elapsed);
 }
 
 /**
@@ -469,7 +518,11 @@ try {
   await new Promise((r) => setTimeout(r, 3000));
   const runs: Run[] = [];
   if (rate > 0) {
-    const orderLoad = values.open ? openLoad : load;
+    const orderLoad = values.closed
+      ? (spec: LoadSpec) => closedLoad(spec, Number(values.closed))
+      : values.open
+        ? openLoad
+        : load;
     runs.push(
       await measured(() =>
         orderLoad({
