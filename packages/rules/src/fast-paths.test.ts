@@ -9,6 +9,16 @@ import { buildFactsFromLists } from './facts.js';
 import { matchesDrug, medsMatching, NameIndex } from './match.js';
 import { memoOn } from './memo.js';
 
+/** Only the async GraphStore methods, as a Neo4j store offers them (no *Sync twins). */
+function asyncOnlyGraph(graph: ReturnType<typeof loadDefaultGraph>): ReturnType<typeof loadDefaultGraph> {
+  return {
+    conceptById: (id: string) => graph.conceptById(id),
+    findByName: (name: string, kind?: Parameters<typeof graph.findByName>[1]) => graph.findByName(name, kind),
+    ancestors: (id: string) => graph.ancestors(id),
+    conceptByCode: (system: string, code: string) => graph.conceptByCode(system, code),
+  } as unknown as ReturnType<typeof loadDefaultGraph>;
+}
+
 describe('fast paths', () => {
   it('medsMatching equals filtering with matchesDrug, in list order', async () => {
     const graph = loadDefaultGraph();
@@ -50,14 +60,7 @@ describe('fast paths', () => {
   it('builds the same facts through the async graph API as with the embedded graph', async () => {
     const graph = loadDefaultGraph();
     const linker = createLinker(graph);
-    // Only the async GraphStore methods, as a Neo4j store offers them (no *Sync twins).
-    const asyncOnly = {
-      conceptById: (id: string) => graph.conceptById(id),
-      findByName: (name: string, kind?: Parameters<typeof graph.findByName>[1]) =>
-        graph.findByName(name, kind),
-      ancestors: (id: string) => graph.ancestors(id),
-      conceptByCode: (system: string, code: string) => graph.conceptByCode(system, code),
-    } as unknown as typeof graph;
+    const asyncOnly = asyncOnlyGraph(graph);
     const input = {
       drugs: ['华法林', '阿司匹林肠溶片 3g/d', '某未知药', '左氧氟沙星滴眼液', '拜阿司匹灵'],
       conditions: ['心房颤动', '消化性溃疡', '慢性肾脏病3期'],
@@ -72,13 +75,7 @@ describe('fast paths', () => {
   it('remembers ad-hoc drug entries per graph: same facts, own ids and provenance per request', async () => {
     const graph = loadDefaultGraph();
     const linker = createLinker(graph);
-    const asyncOnly = {
-      conceptById: (id: string) => graph.conceptById(id),
-      findByName: (name: string, kind?: Parameters<typeof graph.findByName>[1]) =>
-        graph.findByName(name, kind),
-      ancestors: (id: string) => graph.ancestors(id),
-      conceptByCode: (system: string, code: string) => graph.conceptByCode(system, code),
-    } as unknown as typeof graph;
+    const asyncOnly = asyncOnlyGraph(graph);
     const drugs = [
       '华法林钠片 2.5mg 口服 qd',
       '阿司匹林肠溶片 3g/d',
