@@ -5,7 +5,7 @@ import type { Alert, ServiceContext, ZodApp } from '../context.js';
 import { errorBodySchema, libraryResult } from '../errors.js';
 import { recordFrom } from '../input.js';
 import { applyTenantRules } from '../tenant-rules.js';
-import { checkConceptKind } from './knowledge.js';
+import { checkConceptKind, conceptKindParam } from './knowledge.js';
 
 /**
  * The library's capabilities as JSON endpoints: analyze a record, NER, entity linking, the quick
@@ -142,12 +142,7 @@ export function analysisRoutes(app: ZodApp, ctx: ServiceContext): void {
         security: [{ apiKey: [] }],
         body: z.strictObject({
           text: z.string().min(1).max(500),
-          kind: z
-            .string()
-            .min(1)
-            .max(50)
-            .optional()
-            .describe('Concept kind: Drug, Disease, Symptom, Procedure, LabTest, …'),
+          kind: conceptKindParam,
         }),
         response: {
           200: libraryResult('LinkResult: candidate concepts with match kind and score'),

@@ -23,6 +23,14 @@ const ruleIdParams = z.strictObject({ ruleId: z.string().min(1).max(200) });
 
 export type ConceptKind = NonNullable<NonNullable<Parameters<Engine['searchConcepts']>[1]>['kind']>;
 
+/** The optional `kind` of a concept search or link request (checked against the graph by {@link checkConceptKind}). */
+export const conceptKindParam = z
+  .string()
+  .min(1)
+  .max(50)
+  .optional()
+  .describe('Concept kind: Drug, Disease, Symptom, Procedure, LabTest, …');
+
 /** A concept kind the graph knows (Drug, Disease, …), or a 400 naming the ones it does. */
 export async function checkConceptKind(
   engine: Engine,
@@ -53,12 +61,7 @@ export function knowledgeRoutes(app: ZodApp, ctx: ServiceContext): void {
         security: [{ apiKey: [] }],
         querystring: z.strictObject({
           q: z.string().min(1).max(200),
-          kind: z
-            .string()
-            .min(1)
-            .max(50)
-            .optional()
-            .describe('Concept kind: Drug, Disease, Symptom, Procedure, LabTest, …'),
+          kind: conceptKindParam,
           limit: z.coerce.number().int().min(1).max(100).default(20),
         }),
         response: { 200: libraryResult('See docs/service.md'), ...errors },
