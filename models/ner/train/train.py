@@ -34,6 +34,11 @@ import sys
 import time
 from pathlib import Path
 
+# Debian's OpenBLAS (libopenblas0-pthread) starts worker threads that spin in sched_yield between
+# calls: with one torch thread the process still kept a second core busy (strace: ~30k sched_yield
+# calls a second). torch.set_num_threads() sets the thread count for its own work below.
+os.environ.setdefault('OPENBLAS_NUM_THREADS', '1')
+
 import numpy as np
 import torch
 import torch.nn as nn
