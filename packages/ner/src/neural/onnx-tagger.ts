@@ -69,13 +69,35 @@ interface PendingChunk {
   chars: Int32Array;
   left: Int32Array;
   right: Int32Array;
-  /** length × lexicon dim, when the model takes lexicon features. */
-  lex?: Float32Array;
-  /** length × 4 word-boundary bits, when the model takes word features. */
-  words?: Float32Array;
+  /** length × dim per extra feature input of the model (lexicon, word bits), in `features` order. */
+  features: Float32Array[];
+}
+
+/** Per-character features computed on the normalised text (the lexicon bits, the word bits). */
+interface CharFeaturizer {
+  readonly dim: number;
+  fill(norm: string, start: number, end: number, out: Float32Array): Float32Array;
+}
+
+/** An extra ONNX input of float features per character, and what computes them. */
+interface FeatureInput {
+  input: 'lexicon' | 'words';
+  featurizer: CharFeaturizer;
 }
 
 const MENTION_TYPE_SET = new Set<string>(MENTION_TYPES);
+
+/** An extra input the model takes must be declared by its files, and the other way round. */
+function checkFeatureInput(
+  session: ort.InferenceSession,
+  input: FeatureInput['input'],
+  declared: boolean,
+  missing: string,
+  unused: string,
+): void {
+  const takes = session.inputNames.includes(input);
+  if (takes !== declared) throw new CdssError('CDSS_ERR_MODEL', takes ? missing : unused);
+}
 
 class OnnxTagger implements NeuralTagger {
   readonly name: string;
@@ -85,8 +107,7 @@ class OnnxTagger implements NeuralTagger {
   private readonly bos: number;
   private readonly eos: number;
   private readonly heads: Head[];
-  private readonly lexicon?: LexiconFeaturizer;
-  private readonly words?: WordFeaturizer;
+  private readonly features: FeatureInput[] = [];
 
   constructor(
     private readonly session: ort.InferenceSession,
@@ -105,27 +126,26 @@ class OnnxTagger implements NeuralTagger {
     });
     this.bos = vocab.bos.charCodeAt(0);
     this.eos = vocab.eos.charCodeAt(0);
-    const takesLexicon = session.inputNames.includes('lexicon');
-    if (takesLexicon !== Boolean(files.lexicon)) {
-      throw new CdssError(
-        'CDSS_ERR_MODEL',
-        takesLexicon
-          ? '模型需要词典特征，但模型目录没有声明 lexicon.json'
-          : '模型目录声明了词典特征，但模型没有 lexicon 输入',
-      );
-    }
-    if (files.lexicon) this.lexicon = new LexiconFeaturizer(files.lexicon);
-    const takesWords = session.inputNames.includes('words');
-    if (takesWords !== Boolean(manifest.word_features)) {
-      throw new CdssError(
-        'CDSS_ERR_MODEL',
-        takesWords
-          ? '模型需要分词特征，但 training.json 没有声明 word_features'
-          : 'training.json 声明了分词特征，但模型没有 words 输入',
-      );
-    }
+    const { lexicon } = files;
+    checkFeatureInput(
+      session,
+      'lexicon',
+      Boolean(lexicon),
+      '模型需要词典特征，但模型目录没有声明 lexicon.json',
+      '模型目录声明了词典特征，但模型没有 lexicon 输入',
+    );
+    if (lexicon) this.features.push({ input: 'lexicon', featurizer: new LexiconFeaturizer(lexicon) });
+    const words = manifest.word_features;
+    checkFeatureInput(
+      session,
+      'words',
+      Boolean(words),
+      '模型需要分词特征，但 training.json 没有声明 word_features',
+      'training.json 声明了分词特征，但模型没有 words 输入',
+    );
     // Only models trained with word features load the segmenter (1.0.0 / 1.1.0 never do).
-    if (manifest.word_features) this.words = new WordFeaturizer(createWordCutter(manifest.word_features));
+    if (words)
+      this.features.push({ input: 'words', featurizer: new WordFeaturizer(createWordCutter(words)) });
     const wanted = options.types ? new Set<string>(options.types) : undefined;
     this.heads = labels.heads.map((h) => {
       if (!session.outputNames.includes(h.output)) {
@@ -195,12 +215,10 @@ class OnnxTagger implements NeuralTagger {
       const next = i + 1 < n ? norm.charCodeAt(chunk.start + i + 1) : this.eos;
       right[i] = this.bigramIds.get(norm.charCodeAt(chunk.start + i) * 65536 + next) ?? unk;
     }
-    const pending: PendingChunk = { doc, chunk, chars, left, right };
-    if (this.lexicon)
-      pending.lex = this.lexicon.fill(norm, chunk.start, chunk.end, new Float32Array(n * this.lexicon.dim));
-    if (this.words)
-      pending.words = this.words.fill(norm, chunk.start, chunk.end, new Float32Array(n * this.words.dim));
-    return pending;
+    const features = this.features.map(({ featurizer: f }) =>
+      f.fill(norm, chunk.start, chunk.end, new Float32Array(n * f.dim)),
+    );
+    return { doc, chunk, chars, left, right, features };
   }
 
   private async runBatch(
@@ -214,13 +232,11 @@ class OnnxTagger implements NeuralTagger {
     const left = new BigInt64Array(b * t);
     const right = new BigInt64Array(b * t);
     const lengths = new Int32Array(b);
-    const dim = this.lexicon?.dim ?? 0;
-    const lex = dim > 0 ? new Float32Array(b * t * dim) : undefined;
-    const wdim = this.words?.dim ?? 0;
-    const words = wdim > 0 ? new Float32Array(b * t * wdim) : undefined;
+    const features = this.features.map(({ featurizer: f }) => new Float32Array(b * t * f.dim));
     batch.forEach((p, row) => {
-      if (lex && p.lex) lex.set(p.lex, row * t * dim);
-      if (words && p.words) words.set(p.words, row * t * wdim);
+      this.features.forEach(({ featurizer: f }, k) => {
+        features[k]!.set(p.features[k]!, row * t * f.dim);
+      });
       const n = p.chars.length;
       lengths[row] = n;
       const base = row * t;
@@ -238,8 +254,9 @@ class OnnxTagger implements NeuralTagger {
         bigrams_right: new ort.Tensor('int64', right, [b, t]),
         lengths: new ort.Tensor('int32', lengths, [b]),
       };
-      if (lex) feeds.lexicon = new ort.Tensor('float32', lex, [b, t, dim]);
-      if (words) feeds.words = new ort.Tensor('float32', words, [b, t, wdim]);
+      this.features.forEach(({ input, featurizer: f }, k) => {
+        feeds[input] = new ort.Tensor('float32', features[k]!, [b, t, f.dim]);
+      });
       out = await this.session.run(feeds);
     } catch (cause) {
       throw new CdssError('CDSS_ERR_MODEL', `神经网络模型 ${this.name} 运行失败`, { cause });
