@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import ort from 'onnxruntime-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { setBits } from './fixture-model.test-helpers.js';
 import { LexiconFeaturizer, lexiconFeatureFileSchema } from './lexicon-features.js';
 import { normalizeForModel } from './normalize.js';
 import { createOnnxTagger, defaultModelDir, type NeuralTagger } from './onnx-tagger.js';
@@ -83,10 +84,7 @@ describe('createOnnxTagger (shipped model)', () => {
       );
       const featurizer = new LexiconFeaturizer(file);
       const lex = featurizer.features(norm);
-      const set: [number, number][] = [];
-      lex.forEach((v, i) => {
-        if (v !== 0) set.push([Math.floor(i / featurizer.dim), i % featurizer.dim]);
-      });
+      const set = setBits(lex, featurizer.dim);
       expect(set).toEqual(training.parity.lexicon_bits);
       expect(set.length).toBeGreaterThan(0);
       feeds.lexicon = new ort.Tensor('float32', lex, [1, norm.length, featurizer.dim]);
@@ -94,10 +92,7 @@ describe('createOnnxTagger (shipped model)', () => {
     if (training.word_features) {
       // The jieba word bits must be those the trainer got from segment.mjs for the same text.
       const words = new WordFeaturizer(createWordCutter(training.word_features)).features(norm);
-      const set: [number, number][] = [];
-      words.forEach((v, i) => {
-        if (v !== 0) set.push([Math.floor(i / WORD_FEATURE_DIM), i % WORD_FEATURE_DIM]);
-      });
+      const set = setBits(words, WORD_FEATURE_DIM);
       expect(set).toEqual(training.parity.word_bits);
       expect(set).toHaveLength(norm.length);
       feeds.words = new ort.Tensor('float32', words, [1, norm.length, WORD_FEATURE_DIM]);

@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { setBits } from './fixture-model.test-helpers.js';
 import { normalizeForModel } from './normalize.js';
 import {
   createWordCutter,
@@ -18,13 +19,7 @@ const spec = {
 };
 
 /** [position, bit] of every set feature. */
-function bits(f: Float32Array): [number, number][] {
-  const out: [number, number][] = [];
-  f.forEach((v, i) => {
-    if (v !== 0) out.push([Math.floor(i / WORD_FEATURE_DIM), i % WORD_FEATURE_DIM]);
-  });
-  return out;
-}
+const bits = (f: Float32Array) => setBits(f, WORD_FEATURE_DIM);
 
 describe('WordFeaturizer', () => {
   it('marks B/M/E/S of each word a cutter returns', () => {
