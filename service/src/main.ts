@@ -1,10 +1,11 @@
 import cluster from 'node:cluster';
 import { CdssError, isCdssError } from '@yijian/emr';
+import { type DestinationStream, type LoggerOptions, pino } from 'pino';
 import { prepareAdverseEventStore } from './adverse-events.js';
 import { buildApp } from './app.js';
 import { clusterMetricsText, reportReady, superviseWorkers, workerCount, workerIndex } from './cluster.js';
 import { baseUrl, configFromEnv, ENV_VARS, type ServiceConfig } from './config.js';
-import { createBufferedStdout, scrubLogLine } from './logging.js';
+import { createBufferedStdout, loggerOptions } from './logging.js';
 import { openReviewStore, type ReviewUsersSetup, setupReviewUsers } from './review.js';
 import { openStore } from './store.js';
 
@@ -37,18 +38,12 @@ function runPrimary(config: ServiceConfig, workers: number): void {
       'CDSS_ERR_INVALID_CONFIG',
       'WORKERS > 1 needs a store file (DB_FILE is :memory:, which each worker would keep to itself)',
     );
-  const levels = { info: 30, warn: 40, error: 50 } as const;
-  const log: Log = (level, msg, fields = {}) => {
-    if (config.logLevel === 'silent' || levels[level] < levelNumber(config.logLevel)) return;
-    const line = JSON.stringify({
-      level: levels[level],
-      time: Date.now(),
-      service: 'yijian',
-      ...fields,
-      msg,
-    });
-    process.stdout.write(`${scrubLogLine(line)}\n`);
+  // The primary has no fastify app: a pino logger with the workers' options (level, redaction, scrubbing).
+  const { stream, ...options } = loggerOptions(config, createBufferedStdout()) as LoggerOptions & {
+    stream: DestinationStream;
   };
+  const logger = pino(options, stream);
+  const log: Log = (level, msg, fields = {}) => logger[level](fields, msg);
   openStore(config.dataDir, config.dbFile).close();
   openReviewStore(config).close();
   prepareAdverseEventStore(config);
@@ -62,10 +57,6 @@ function runPrimary(config: ServiceConfig, workers: number): void {
       announce(log, url, { ...fields, workers });
     },
   });
-}
-
-function levelNumber(level: ServiceConfig['logLevel']): number {
-  return { trace: 10, debug: 20, info: 30, warn: 40, error: 50, fatal: 60, silent: 100 }[level];
 }
 
 /** One service process: the whole service alone, or one cluster worker. */
