@@ -48,12 +48,16 @@ export function clusterMetricsText(registry: Registry, timeoutMs = 5000): () => 
   new AggregatorRegistry(); // registers the worker's answer to the primary's collection request
   AggregatorRegistry.setRegistries([registry]);
   let next = 0;
-  const waiting = new Map<number, { resolve(text: string): void; reject(error: Error): void }>();
+  const waiting = new Map<
+    number,
+    { resolve(text: string): void; reject(error: Error): void; timer: NodeJS.Timeout }
+  >();
   process.on('message', (message: PrimaryMessage) => {
     if (message?.type !== METRICS_RES) return;
     const w = waiting.get(message.id);
     if (!w) return;
     waiting.delete(message.id);
+    clearTimeout(w.timer);
     if (message.error !== undefined) w.reject(new CdssError('CDSS_ERR_INTERNAL', message.error));
     else w.resolve(message.text ?? '');
   });
@@ -64,16 +68,7 @@ export function clusterMetricsText(registry: Registry, timeoutMs = 5000): () => 
         waiting.delete(id);
         reject(new CdssError('CDSS_ERR_INTERNAL', 'metrics of the other workers did not arrive in time'));
       }, timeoutMs);
-      waiting.set(id, {
-        resolve: (text) => {
-          clearTimeout(timer);
-          resolve(text);
-        },
-        reject: (error) => {
-          clearTimeout(timer);
-          reject(error);
-        },
-      });
+      waiting.set(id, { resolve, reject, timer });
       process.send?.({ type: METRICS_REQ, id } satisfies WorkerMessage);
     });
 }
