@@ -107,6 +107,20 @@ describe.skipIf(!serviceBuilt)('WORKERS=2', () => {
     expect(pids.has(replacement.pid)).toBe(false);
   }, 90_000);
 
+  it('stays up and replaces them when every worker dies at once', async () => {
+    const readyLines = () => service.lines.filter((l) => l.msg === 'worker ready');
+    const before = readyLines().length;
+    const live = new Map(readyLines().map((l) => [l.worker, l.pid as number]));
+    for (const pid of live.values()) process.kill(pid, 'SIGKILL');
+    await until(() => readyLines().length === before + 2, 60_000);
+    expect(service.child.exitCode).toBeNull();
+    // With PORT=0 the port closed with the last worker and the new ones got another free one
+    // (a configured port is listened on again); they say where.
+    const url = readyLines().at(-1)!.url as string;
+    expect((await fetch(`${url}/health`, { headers: { connection: 'close' } })).status).toBe(200);
+    service.url = url;
+  }, 90_000);
+
   it('SIGTERM drains every worker and exits 0', async () => {
     service.child.kill('SIGTERM');
     expect(await exited(service.child)).toBe(0);

@@ -143,9 +143,10 @@ export function superviseWorkers(options: SupervisorOptions): void {
         return;
       }
       options.log('error', 'worker died; starting a new one', { worker: index, code, signal });
+      // Not unref'd: when every worker has died, this timer is what keeps the primary alive.
       setTimeout(() => {
         if (!stopping) fork(index);
-      }, 500).unref();
+      }, 500);
     });
   };
 
