@@ -244,11 +244,13 @@ export function openStore(dataDir: string, file: string): Store {
     .prepare(`SELECT value FROM store_meta WHERE key = 'tenant_rule_version'`)
     .pluck();
   const selectDataVersion = db.prepare('PRAGMA data_version').pluck();
-  const writeRule = db.transaction((write: () => number) => {
-    const changes = write();
+  const ruleTx = db.transaction((write: () => unknown) => {
+    const result = write();
     bumpRuleVersion.run();
-    return changes;
+    return result;
   });
+  /** `write` and the version bump in one IMMEDIATE transaction: another worker's write waits. */
+  const writeRule = <T>(write: () => T): T => ruleTx.immediate(write) as T;
 
   type RuleRow = { ruleId: string; enabled: number; severity: Severity | null; updatedAt: string };
   const toSetting = (r: RuleRow): TenantRuleSetting => ({
@@ -338,25 +340,25 @@ export function openStore(dataDir: string, file: string): Store {
       return cached;
     },
     setTenantRule(tenant, ruleId, setting) {
-      let row: RuleRow & { tenant: string } = { tenant, ruleId, enabled: 1, severity: null, updatedAt: '' };
       // Read and write in one transaction: another worker may change the same rule meanwhile.
-      writeRule.immediate(() => {
+      const row = writeRule(() => {
         const prev = selectRule.get(tenant, ruleId) as RuleRow | undefined;
-        row = {
+        const next = {
           tenant,
           ruleId,
           enabled: (setting.enabled ?? (prev ? prev.enabled === 1 : true)) ? 1 : 0,
           severity: setting.severity === null ? null : (setting.severity ?? prev?.severity ?? null),
           updatedAt: new Date().toISOString(),
         };
-        return upsertRule.run(row).changes;
+        upsertRule.run(next);
+        return next;
       });
       ruleCache.delete(tenant);
       return toSetting(row);
     },
     clearTenantRule(tenant, ruleId) {
       ruleCache.delete(tenant);
-      return writeRule.immediate(() => deleteRule.run(tenant, ruleId).changes) > 0;
+      return writeRule(() => deleteRule.run(tenant, ruleId).changes) > 0;
     },
     close() {
       if (!open) return;
