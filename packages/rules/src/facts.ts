@@ -51,6 +51,13 @@ function enrichMedication(m: MedicationFact, graph: GraphStore): MedicationFact 
     : finishMedication(m, concept?.props, graph);
 }
 
+/** A store with the synchronous reads (the embedded graph): its content is in memory and fixed. */
+function holdsGraphInMemory(
+  graph: GraphStore,
+): graph is GraphStore & Required<Pick<GraphStore, 'conceptByIdSync' | 'findByNameSync' | 'ancestorsSync'>> {
+  return Boolean(graph.conceptByIdSync && graph.findByNameSync && graph.ancestorsSync);
+}
+
 /**
  * A concept by id: without a promise from a store that holds the graph in memory (the embedded graph;
  * a record has tens of orders and several rules ask), through the async API otherwise.
@@ -118,14 +125,13 @@ export class ConceptResolver {
     const key = `${kinds.join('|')}\u0000${conceptId ?? ''}\u0000${name}`;
     if (this.cache.has(key)) return this.cache.get(key);
     const { graph } = this;
-    const value =
-      graph.conceptByIdSync && graph.findByNameSync && graph.ancestorsSync
-        ? this.lookup(name, kinds, conceptId, {
-            byId: graph.conceptByIdSync.bind(graph),
-            byName: graph.findByNameSync.bind(graph),
-            ancestors: graph.ancestorsSync.bind(graph),
-          })
-        : this.lookupAsync(name, kinds, conceptId);
+    const value = holdsGraphInMemory(graph)
+      ? this.lookup(name, kinds, conceptId, {
+          byId: graph.conceptByIdSync.bind(graph),
+          byName: graph.findByNameSync.bind(graph),
+          ancestors: graph.ancestorsSync.bind(graph),
+        })
+      : this.lookupAsync(name, kinds, conceptId);
     this.cache.set(key, value);
     if (value instanceof Promise) void value.then((v) => this.cache.set(key, v));
     return value;
@@ -732,7 +738,7 @@ const templatesByGraph = memoOn(
   (_graph: GraphStore) => new Map<Linker | undefined, Map<string, DrugTemplate>>(),
 );
 function drugTemplates(graph: GraphStore, linker: Linker | undefined): Map<string, DrugTemplate> | undefined {
-  if (!graph.conceptByIdSync || !graph.findByNameSync || !graph.ancestorsSync) return undefined;
+  if (!holdsGraphInMemory(graph)) return undefined;
   const byLinker = templatesByGraph(graph);
   let templates = byLinker.get(linker);
   if (!templates) {
