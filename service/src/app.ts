@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import fastifyCors from '@fastify/cors';
-import fastifyHelmet from '@fastify/helmet';
 import fastifyRateLimit from '@fastify/rate-limit';
 import { type AdverseEvent, detectEvents } from '@yijian/adverse-events';
 import { CdssError } from '@yijian/emr';
@@ -24,6 +23,7 @@ import { analysisRoutes } from './routes/analysis.js';
 import { cdsHooksRoutes } from './routes/cds-hooks.js';
 import { knowledgeRoutes } from './routes/knowledge.js';
 import { operationsRoutes } from './routes/operations.js';
+import { SECURITY_HEADERS } from './security-headers.js';
 import { openStore } from './store.js';
 import { ANONYMOUS_TENANT, createTenantRegistry, hashApiKey, type Tenant } from './tenants.js';
 
@@ -176,10 +176,11 @@ export async function buildApp(options: BuildAppOptions = {}): Promise<YijianApp
     if (address && typeof address === 'object') listeningPort = address.port;
   });
 
-  // Request id on every answer; latency per route template; one log line per request.
+  // Request id and helmet's security headers (computed once) on every answer; latency per route
+  // template; one log line per request.
   app.addHook('onRequest', async (request, reply) => {
     request.tenant = ANONYMOUS_TENANT;
-    void reply.header('x-request-id', request.id);
+    void reply.headers(SECURITY_HEADERS).header('x-request-id', request.id);
   });
   app.addHook('onResponse', async (request, reply) => {
     const route = request.routeOptions.url ?? 'unmatched';
@@ -204,18 +205,17 @@ export async function buildApp(options: BuildAppOptions = {}): Promise<YijianApp
     if (resolved.status < 500) metrics.refused.inc({ code: resolved.body.error.code });
   });
 
-  await app.register(fastifyHelmet, {
-    global: true,
-    // Hospital intranets often serve plain HTTP: forcing https for subresources would break /docs.
-    contentSecurityPolicy: { directives: { upgradeInsecureRequests: null } },
-  });
-  await app.register(fastifyCors, {
-    origin: config.corsOrigins.length ? config.corsOrigins : false,
-    methods: ['GET', 'POST', 'PATCH', 'DELETE'],
-    allowedHeaders: ['content-type', 'authorization', 'x-api-key', 'x-request-id'],
-    exposedHeaders: ['x-request-id'],
-    maxAge: 600,
-  });
+  // CORS is closed unless origins are configured: then no CORS header is ever sent (a preflight is
+  // answered like any unknown route), and no request pays for the plugin's hook.
+  if (config.corsOrigins.length) {
+    await app.register(fastifyCors, {
+      origin: config.corsOrigins,
+      methods: ['GET', 'POST', 'PATCH', 'DELETE'],
+      allowedHeaders: ['content-type', 'authorization', 'x-api-key', 'x-request-id'],
+      exposedHeaders: ['x-request-id'],
+      maxAge: 600,
+    });
+  }
   if (config.rateLimitMax > 0) {
     await app.register(fastifyRateLimit, {
       global: true,

@@ -175,6 +175,13 @@ describe('CORS and security headers', () => {
     expect(res.headers['x-frame-options']).toBeDefined();
     expect(res.headers['strict-transport-security']).toBeDefined();
     expect(res.headers['content-security-policy']).toBeDefined();
+    // Refusals carry them too.
+    for (const url of ['/no-such-route', '/v1/rules']) {
+      const refused = await app.inject({ method: 'GET', url });
+      expect(refused.statusCode).toBeGreaterThanOrEqual(400);
+      expect(refused.headers['x-content-type-options']).toBe('nosniff');
+      expect(refused.headers['content-security-policy']).toBeDefined();
+    }
   });
 
   it('allows only the configured origin', async () => {
