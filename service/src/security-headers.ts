@@ -21,10 +21,14 @@ export function staticSecurityHeaders(options: HelmetOptions): Readonly<Record<s
     },
   };
   let done = false;
-  helmet(options)({ headers: {} } as IncomingMessage, response as unknown as ServerResponse, (error?: unknown) => {
-    if (error) throw error;
-    done = true;
-  });
+  helmet(options)(
+    { headers: {} } as IncomingMessage,
+    response as unknown as ServerResponse,
+    (error?: unknown) => {
+      if (error) throw error;
+      done = true;
+    },
+  );
   // helmet 8 calls back synchronously; anything else would mean headers that depend on the request.
   if (!done) throw new Error('helmet did not finish synchronously: its headers cannot be precomputed');
   return Object.freeze(headers);
