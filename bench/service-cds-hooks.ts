@@ -230,7 +230,9 @@ async function startService(port: number, dir: string): Promise<ChildProcess> {
   // YIJIAN_BENCH_NODE_FLAGS: extra node flags for the service (e.g. --trace-gc); YIJIAN_BENCH_SERVICE_LOG:
   // a file that receives the service's standard output (its logs) for the whole run.
   const flags = (process.env.YIJIAN_BENCH_NODE_FLAGS ?? '').split(' ').filter(Boolean);
-  const child = spawn(process.execPath, [...flags, join(root, 'service/dist/main.js')], {
+  // YIJIAN_BENCH_SERVICE_MAIN: another server script to start instead (e.g. a floor measurement of bare HTTP).
+  const main = process.env.YIJIAN_BENCH_SERVICE_MAIN ?? join(root, 'service/dist/main.js');
+  const child = spawn(process.execPath, [...flags, main], {
     env: {
       ...process.env,
       PORT: String(port),

@@ -1,7 +1,9 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
+import { cardUuids } from './cds-hooks/uuid.js';
 import { workerCount } from './cluster.js';
 import { configFromEnv } from './config.js';
 import { openStore, type Store } from './store.js';
@@ -46,6 +48,105 @@ describe('tenant rule settings shared by several processes', () => {
     expect(b.audit('t1')).toHaveLength(1); // flushed
     expect(a.tenantRules('t1')).toBe(cached);
     expect(a.findCard('t1', 'c1')).toMatchObject({ ruleId: 'ddi.y' });
+  });
+});
+
+function tempDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'yijian-store-'));
+  dirs.push(dir);
+  return dir;
+}
+
+const shown = (cardId: string, i: number) => ({
+  cardId,
+  alertId: `a${i}`,
+  ruleId: `ddi.r${i}`,
+  ruleVersion: '2',
+  severity: 'warning' as const,
+});
+const cdsAudit = (requestId: string) => ({
+  tenant: 't1',
+  channel: 'cds-hooks' as const,
+  endpoint: 'order-sign',
+  requestId,
+  patientId: 'p1',
+});
+
+describe('audit log', () => {
+  it("keeps an answer's cards in one row, each found by its uuid", () => {
+    const dir = tempDir();
+    const store = openStore(dir, 'yijian.sqlite');
+    stores.push(store);
+    const first = cardUuids(29);
+    const second = cardUuids(3);
+    store.recordShown(cdsAudit('r1'), first.map(shown));
+    store.recordShown(cdsAudit('r2'), second.map(shown));
+    store.recordShown({ tenant: 't1', channel: 'rest', endpoint: '/v1/analyze', requestId: 'r3' }, [
+      shown('a1b2c3d4e5f60718', 0),
+      shown('0718a1b2c3d4e5f6', 1),
+    ]);
+    expect(store.findCard('t1', first[17]!)).toMatchObject({
+      requestId: 'r1',
+      alertId: 'a17',
+      ruleId: 'ddi.r17',
+    });
+    expect(store.findCard('t1', second[2]!)).toMatchObject({
+      requestId: 'r2',
+      alertId: 'a2',
+      patientId: 'p1',
+    });
+    expect(store.findCard('t1', '0718a1b2c3d4e5f6')).toMatchObject({ requestId: 'r3', alertId: 'a1' });
+    // A sibling uuid that was never issued, another tenant: not found.
+    expect(store.findCard('t1', `${second[0]!.slice(0, 32)}0003`)).toBeUndefined();
+    expect(store.findCard('t2', first[0]!)).toBeUndefined();
+    // Newest first, a row per card, as before.
+    const log = store.audit('t1', 6);
+    expect(log.map((r) => r.cardId)).toEqual([
+      '0718a1b2c3d4e5f6',
+      'a1b2c3d4e5f60718',
+      second[2],
+      second[1],
+      second[0],
+      first[28],
+    ]);
+    expect(store.audit('t1', 1000)).toHaveLength(34);
+    expect(store.audit('t1', 0)).toEqual([]);
+    store.close();
+    const db = new Database(join(dir, 'yijian.sqlite'), { readonly: true });
+    expect(db.prepare('SELECT count(*) FROM alert_answer').pluck().get()).toBe(4); // 2 answers + 2 REST alerts
+    db.close();
+  });
+
+  it('migrates a store that has a row per card, keeping every card findable and the order', () => {
+    const dir = tempDir();
+    const db = new Database(join(dir, 'yijian.sqlite'));
+    db.exec(`CREATE TABLE alert_audit (
+      seq INTEGER PRIMARY KEY AUTOINCREMENT, at TEXT NOT NULL, tenant TEXT NOT NULL, channel TEXT NOT NULL,
+      endpoint TEXT NOT NULL, request_id TEXT NOT NULL, patient_id TEXT, encounter_id TEXT, hook_instance TEXT,
+      card_id TEXT NOT NULL, alert_id TEXT NOT NULL, rule_id TEXT NOT NULL, rule_version TEXT NOT NULL,
+      severity TEXT NOT NULL);
+      CREATE INDEX alert_audit_card ON alert_audit (tenant, card_id);`);
+    const insert = db.prepare(
+      `INSERT INTO alert_audit (at, tenant, channel, endpoint, request_id, patient_id, card_id, alert_id, rule_id, rule_version, severity)
+       VALUES ('2026-11-28T10:00:00.000Z', 't1', 'cds-hooks', 'order-sign', ?, 'p1', ?, ?, 'ddi.old', '1', 'critical')`,
+    );
+    const v4 = '3f2504e0-4f89-41d3-9a0c-0305e82c3301';
+    const v7 = '019acf3e-1d2c-7a3b-9c4d-5e6f7a8b9c0d'; // made one by one before this change
+    insert.run('old1', v4, 'x1');
+    insert.run('old2', v7, 'x2');
+    db.close();
+
+    const [a, b] = [openStore(dir, 'yijian.sqlite'), openStore(dir, 'yijian.sqlite')];
+    stores.push(a, b);
+    expect(a.findCard('t1', v4)).toMatchObject({ requestId: 'old1', alertId: 'x1', severity: 'critical' });
+    expect(b.findCard('t1', v7)).toMatchObject({ requestId: 'old2', at: '2026-11-28T10:00:00.000Z' });
+    a.recordShown(cdsAudit('new'), cardUuids(2).map(shown));
+    expect(a.audit('t1').map((r) => r.requestId)).toEqual(['new', 'new', 'old2', 'old1']);
+    const check = new Database(join(dir, 'yijian.sqlite'), { readonly: true });
+    expect(check.prepare(`SELECT count(*) FROM sqlite_master WHERE name = 'alert_audit'`).pluck().get()).toBe(
+      0,
+    );
+    check.close();
   });
 });
 

@@ -99,6 +99,8 @@ export interface CardContext {
    * one gets the suggestion to remove that order (CDS Hooks: "remove the conflicting order").
    */
   draftOrders?: Map<string, { resourceId: string; name: string }>;
+  /** The card's uuid (an answer's cards take theirs from `cardUuids`); a new version-7 uuid by default. */
+  uuid?: string;
 }
 
 /**
@@ -154,7 +156,7 @@ export function alertToCard(alert: Alert, context: CardContext = {}): CdsCard {
     });
   }
   return {
-    uuid: uuidv7(),
+    uuid: context.uuid ?? uuidv7(),
     summary: shorten(alert.summary, 139),
     detail: alert.detail,
     indicator: alert.indicator ?? alert.severity,

@@ -13,6 +13,7 @@ import {
   feedbackRequestSchema,
   hookRequestSchema,
 } from '../cds-hooks/services.js';
+import { cardUuids } from '../cds-hooks/uuid.js';
 import type { Alert, ServiceContext, ZodApp } from '../context.js';
 import { errorBodySchema, libraryResult } from '../errors.js';
 import { recordFrom } from '../input.js';
@@ -120,8 +121,10 @@ export function cdsHooksRoutes(app: ZodApp, ctx: ServiceContext): void {
       alerts = applyTenantRules(alerts, settings);
       const cards: CdsCard[] = [];
       const shown = [];
-      for (const alert of alerts) {
-        const card = alertToCard(alert, { resourceRefs: refs, draftOrders: drafts });
+      // One base uuid per answer: the audit log keeps the answer's cards in one row (store.ts).
+      const uuids = cardUuids(alerts.length);
+      for (const [i, alert] of alerts.entries()) {
+        const card = alertToCard(alert, { resourceRefs: refs, draftOrders: drafts, uuid: uuids[i]! });
         cards.push(card);
         shown.push({
           cardId: card.uuid!,
