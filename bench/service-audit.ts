@@ -77,5 +77,8 @@ async function run(kind: string, makeIds: (count: number) => string[]): Promise<
 
 const each = (make: () => string) => (count: number) => Array.from({ length: count }, make);
 await run('uuid v4', each(randomUUID));
-await run('uuid v7 each', each(() => uuidv7()));
+await run(
+  'uuid v7 each',
+  each(() => uuidv7()),
+);
 await run('cardUuids', (count) => cardUuids(count));
