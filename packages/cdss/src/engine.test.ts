@@ -113,6 +113,43 @@ describe.skipIf(samples.length === 0)('sample records: every planted problem fou
   }
 });
 
+describe('checkMedications', () => {
+  const input = {
+    drugs: [
+      '华法林钠片 2.5mg 口服 qd',
+      '阿司匹林肠溶片 100mg 口服 qd',
+      '阿莫西林胶囊 500mg 口服 tid',
+      '布洛芬缓释胶囊 0.3g 口服 bid',
+      '辛伐他汀片 20mg 口服 qn',
+      '克拉霉素片 500mg 口服 bid',
+    ],
+    conditions: ['消化性溃疡', '慢性肾脏病'],
+    allergies: ['青霉素'],
+    age: 72,
+  };
+  const cites = (a: Alert, indices: number[]) =>
+    a.evidence.some((e) => indices.some((i) => e.ref === `input.drugs[${i}]`));
+
+  it('with concerning: exactly the alerts that cite those entries, the others never built', async () => {
+    const all = await engine.checkMedications(input);
+    expect(all.length).toBeGreaterThan(4);
+    for (const focus of [[0], [2, 5], [3, 4], [1, 2, 3, 4, 5], []]) {
+      const focused = await engine.checkMedications(input, { concerning: focus });
+      expect(focused, String(focus)).toEqual(all.filter((a) => cites(a, focus)));
+    }
+    // Some alerts concern only the other entries (the point of not building them).
+    expect(all.some((a) => !cites(a, [2, 5]))).toBe(true);
+  });
+
+  it('refuses an index outside the list with a coded error', async () => {
+    for (const bad of [[6], [-1], [1.5]]) {
+      const error = await engine.checkMedications(input, { concerning: bad }).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(CdssError);
+      expect((error as CdssError).code).toBe('CDSS_ERR_INVALID_REQUEST');
+    }
+  });
+});
+
 describe('createEngine with a CC/MCC table', () => {
   it('reports a CC/MCC secondary diagnosis the record proves but the front page lacks', async () => {
     const { fileURLToPath } = await import('node:url');

@@ -71,6 +71,11 @@ export interface AnalyzeResult {
 /** Drugs (as physicians write them, optionally with dose, route, frequency), conditions, allergies, patient data. */
 export type MedicationCheckInput = AdHocInput;
 
+export interface MedicationCheckOptions {
+  /** Indices into `input.drugs` (0-based): keep only the alerts that concern these entries. */
+  concerning?: Iterable<number>;
+}
+
 export interface Engine {
   readonly version: string;
   readonly graph: GraphStore;
@@ -81,8 +86,12 @@ export interface Engine {
   annotate(text: string): Promise<Annotation>;
   /** Link a term to the graph. */
   link(text: string, kind?: ConceptKind): LinkResult;
-  /** Run the CDSS packs on an ad-hoc list of drugs (names as physicians write them). */
-  checkMedications(input: MedicationCheckInput): Promise<Alert[]>;
+  /**
+   * Run the CDSS packs on an ad-hoc list of drugs (names as physicians write them). With
+   * `concerning` (0-based indices into `input.drugs`, e.g. the orders being placed), only alerts that
+   * cite one of those entries are returned, and the others are never built.
+   */
+  checkMedications(input: MedicationCheckInput, options?: MedicationCheckOptions): Promise<Alert[]>;
   qcFrontPage(input: unknown): Promise<QcResult>;
   qcRecord(input: unknown): Promise<QcResult>;
   searchConcepts(query: string, options?: { kind?: ConceptKind; limit?: number }): Promise<Concept[]>;
@@ -202,13 +211,25 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
 
     link: (text, kind) => linker.link(text, kind ? { kind } : {}),
 
-    async checkMedications(input) {
+    async checkMedications(input, checkOptions = {}) {
       if (!Array.isArray(input?.drugs) || input.drugs.length === 0) {
         throw new CdssError('CDSS_ERR_INVALID_REQUEST', 'At least one drug is required', {
           issues: [{ path: ['drugs'], message: 'expected a non-empty list of drug names' }],
         });
       }
-      return ruleEngine.evaluate(await buildFactsFromLists(input, { graph, linker }));
+      let concerning: Set<string> | undefined;
+      if (checkOptions.concerning !== undefined) {
+        concerning = new Set();
+        for (const i of checkOptions.concerning) {
+          if (!Number.isInteger(i) || i < 0 || i >= input.drugs.length)
+            throw new CdssError('CDSS_ERR_INVALID_REQUEST', `concerning: no drug at index ${i}`, {
+              issues: [{ path: ['concerning'], message: `expected indices 0..${input.drugs.length - 1}` }],
+            });
+          concerning.add(`input.drugs[${i}]`);
+        }
+      }
+      const facts = await buildFactsFromLists(input, { graph, linker });
+      return ruleEngine.evaluate(facts, concerning ? { concerning } : {});
     },
 
     async qcFrontPage(input) {

@@ -18,6 +18,7 @@ export {
   type LinkedConcept,
   type LinkedMention,
   type MedicationCheckInput,
+  type MedicationCheckOptions,
   toRecord,
 } from './engine.js';
 export { VERSION } from './version.js';

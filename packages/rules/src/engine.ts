@@ -68,6 +68,12 @@ export interface EvaluateOptions {
   log?: AlertLog;
   /** Drop alerts below this tier (the overrides' minSeverity applies too). */
   minSeverity?: Severity;
+  /**
+   * Only alerts whose evidence cites one of these refs (`input.drugs[3]`, a record's order id): an
+   * order-entry check asks about the orders being placed, so alerts about the others alone are not
+   * built. The result is the unfocused result filtered the same way.
+   */
+  concerning?: ReadonlySet<string>;
 }
 
 export interface RuleEngine {
@@ -369,7 +375,9 @@ export function createRuleEngine(options: RuleEngineOptions): RuleEngine {
         }
         const sev = overrides.severity[c.rule.id];
         const pres = overrides.presentation[c.rule.id];
+        const focus = opts?.concerning;
         for (const h of hits) {
+          if (focus && !h.evidence.some((e) => e.ref !== undefined && focus.has(e.ref))) continue;
           const hit = sev ? { ...h, severity: sev } : h;
           alerts.push(buildAlert(c.rule, hit, pres));
         }

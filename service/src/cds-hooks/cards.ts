@@ -114,6 +114,25 @@ function resolveResourceId(resourceId: string, refs: Map<string, string>): strin
   return refs.get(resourceId) ?? resourceId;
 }
 
+type OverrideReasons = NonNullable<Alert['overrideReasons']>;
+type Coding = { code: string; system: string; display: string };
+const codingsOf = new WeakMap<OverrideReasons, readonly Coding[]>();
+
+/**
+ * A rule's override reasons as Codings. Alerts of one rule share the rule's list, so its Codings are
+ * built once and shared, frozen, by every card that offers them (a conflict-heavy answer has ~30).
+ */
+function overrideCodings(reasons: OverrideReasons): Coding[] {
+  let codings = codingsOf.get(reasons);
+  if (!codings) {
+    codings = Object.freeze(
+      reasons.map((r) => Object.freeze({ code: r.code, system: OVERRIDE_REASON_SYSTEM, display: r.display })),
+    );
+    codingsOf.set(reasons, codings);
+  }
+  return codings as Coding[];
+}
+
 /**
  * Alert -> card. Suggestion actions keep only what the spec allows us to state: a delete needs the
  * resource id of the order it removes (we know it from the alert's evidence); create / update need a
@@ -162,14 +181,6 @@ export function alertToCard(alert: Alert, context: CardContext = {}): CdsCard {
     indicator: alert.indicator ?? alert.severity,
     source: { label: alert.source.label, ...(alert.source.url ? { url: alert.source.url } : {}) },
     ...(suggestions.length ? { suggestions, selectionBehavior: 'at-most-one' as const } : {}),
-    ...(alert.overrideReasons?.length
-      ? {
-          overrideReasons: alert.overrideReasons.map((r) => ({
-            code: r.code,
-            system: OVERRIDE_REASON_SYSTEM,
-            display: r.display,
-          })),
-        }
-      : {}),
+    ...(alert.overrideReasons?.length ? { overrideReasons: overrideCodings(alert.overrideReasons) } : {}),
   };
 }

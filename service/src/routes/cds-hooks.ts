@@ -112,10 +112,8 @@ export function cdsHooksRoutes(app: ZodApp, ctx: ServiceContext): void {
         drafts = plan.drafts;
         if (plan.draftIndices.size === 0) alerts = [];
         else {
-          const all = await engine.checkMedications(plan.input);
-          // A card at order time must concern one of the orders being placed.
-          const draftRefs = new Set([...plan.draftIndices].map((i) => `input.drugs[${i}]`));
-          alerts = all.filter((a) => a.evidence.some((e) => e.ref !== undefined && draftRefs.has(e.ref)));
+          // A card at order time must concern one of the orders being placed (the engine skips the rest).
+          alerts = await engine.checkMedications(plan.input, { concerning: plan.draftIndices });
         }
       }
       alerts = applyTenantRules(alerts, settings);
