@@ -165,8 +165,16 @@ export async function buildApp(options: BuildAppOptions = {}): Promise<YijianApp
       return events;
     },
     recordShown(audit, alerts) {
-      for (const a of alerts)
-        metrics.alerts.inc({ rule_id: a.ruleId, severity: a.severity, channel: audit.channel });
+      // One increment per rule and severity (a conflict-heavy answer has ~30 cards of 2-3 rules).
+      const counts = new Map<string, { rule_id: string; severity: string; n: number }>();
+      for (const a of alerts) {
+        const key = `${a.ruleId}\u0000${a.severity}`;
+        const c = counts.get(key);
+        if (c) c.n++;
+        else counts.set(key, { rule_id: a.ruleId, severity: a.severity, n: 1 });
+      }
+      for (const { rule_id, severity, n } of counts.values())
+        metrics.alerts.inc({ rule_id, severity, channel: audit.channel }, n);
       store.recordShown(audit, alerts);
     },
   };
