@@ -10,7 +10,7 @@ import type { Registry } from 'prom-client';
 import { createEngine, type Engine } from 'yijian';
 import { openAdverseEventService } from './adverse-events.js';
 import { apiKeyOf, authenticateCdsHooks, authenticateRest } from './auth.js';
-import { createCdsJwtVerifier } from './cds-hooks/jwt.js';
+import { type AcceptedToken, createCdsJwtVerifier } from './cds-hooks/jwt.js';
 import { baseUrl, isLoopback, parseConfig, type ServiceConfig, type ServiceConfigInput } from './config.js';
 import type { ServiceContext } from './context.js';
 import { registerDocs } from './docs.js';
@@ -40,7 +40,12 @@ export interface BuildAppOptions {
    * Set when this app runs as one worker of several (main.ts with `workers` > 1): its index goes
    * on every log line, and /metrics serves what `metricsText` returns (all workers summed).
    */
-  worker?: { index: number; metricsText(registry: Registry): () => Promise<string> };
+  worker?: {
+    index: number;
+    metricsText(registry: Registry): () => Promise<string>;
+    /** Share accepted CDS Hooks token ids with the other workers; returns the callback for each one. */
+    shareTokens(remember: (tokens: readonly AcceptedToken[]) => void): (token: AcceptedToken) => void;
+  };
 }
 
 export type YijianApp = FastifyInstance & { yijian: ServiceContext };
@@ -67,9 +72,17 @@ export async function buildApp(options: BuildAppOptions = {}): Promise<YijianApp
       `Refusing to serve CDS Hooks on ${config.host} without JWT verification: set CDS_HOOKS_JWKS and CDS_HOOKS_ISSUERS`,
     );
   }
+  // Cluster workers tell each other the token ids they accept (replays are refused by all of them).
+  let shareToken: ((token: AcceptedToken) => void) | undefined;
   const jwt = config.cdsHooksJwks
-    ? createCdsJwtVerifier({ jwks: config.cdsHooksJwks, issuers: config.cdsHooksIssuers })
+    ? createCdsJwtVerifier({
+        jwks: config.cdsHooksJwks,
+        issuers: config.cdsHooksIssuers,
+        ...(options.worker ? { onAccepted: (token: AcceptedToken) => shareToken?.(token) } : {}),
+      })
     : undefined;
+  if (jwt && options.worker)
+    shareToken = options.worker.shareTokens((tokens) => jwt.rememberAccepted(tokens));
 
   const app = Fastify({
     logger: loggerOptions(config, options.logStream, options.worker?.index),

@@ -1,7 +1,9 @@
 import type { ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exited, type RunningService, serviceBuilt, startService, until } from './process.test-helpers.js';
 
@@ -34,11 +36,26 @@ const check = async () => {
 const workersSeen = (route: string) =>
   new Set(service.lines.filter((l) => l.msg === 'request' && l.route === route).map((l) => l.worker));
 
+const ISSUER = 'https://emr.cluster.test';
+let signingKey: CryptoKey;
+
 beforeAll(async () => {
   if (!serviceBuilt) return;
   dataDir = mkdtempSync(join(tmpdir(), 'yijian-cluster-'));
+  const pair = await generateKeyPair('ES256', { extractable: true });
+  signingKey = pair.privateKey as CryptoKey;
+  const jwk = { ...(await exportJWK(pair.publicKey)), kid: 'k1', alg: 'ES256' };
+  writeFileSync(join(dataDir, 'jwks.json'), JSON.stringify({ keys: [jwk] }));
   service = await startService(
-    { PORT: '0', DATA_DIR: dataDir, WORKERS: '2', REVIEW_BOOTSTRAP: 'false', LOG_LEVEL: 'info' },
+    {
+      PORT: '0',
+      DATA_DIR: dataDir,
+      WORKERS: '2',
+      REVIEW_BOOTSTRAP: 'false',
+      LOG_LEVEL: 'info',
+      CDS_HOOKS_JWKS: join(dataDir, 'jwks.json'),
+      CDS_HOOKS_ISSUERS: ISSUER,
+    },
     children,
   );
 }, 90_000);
@@ -93,6 +110,28 @@ describe.skipIf(!serviceBuilt)('WORKERS=2', () => {
       (await call(`/v1/rules/${encodeURIComponent(ddi!.ruleId)}/setting`, { method: 'DELETE' })).status,
     ).toBe(200);
     for (let i = 0; i < 6; i++) expect((await check()).some((a) => a.ruleId === ddi!.ruleId)).toBe(true);
+  });
+
+  it('refuses a CDS Hooks token replayed to the other worker', async () => {
+    const aud = `${service.url}/cds-services`;
+    const now = Math.floor(Date.now() / 1000);
+    const token = await new SignJWT({})
+      .setProtectedHeader({ alg: 'ES256', kid: 'k1' })
+      .setIssuer(ISSUER)
+      .setAudience(aud)
+      .setIssuedAt(now)
+      .setExpirationTime(now + 300)
+      .setJti(randomUUID())
+      .sign(signingKey);
+    const discovery = () => call('/cds-services', { headers: { authorization: `Bearer ${token}` } });
+    expect((await discovery()).status).toBe(200);
+    await new Promise((r) => setTimeout(r, 200)); // the accepting worker's batch reaches the other
+    for (let i = 0; i < 4; i++) expect((await discovery()).status).toBe(401);
+    await until(() => workersSeen('/cds-services').size === 2, 5000);
+    const refusedBy = new Set(
+      service.lines.filter((l) => l.route === '/cds-services' && l.statusCode === 401).map((l) => l.worker),
+    );
+    expect([...refusedBy].sort()).toEqual([0, 1]);
   });
 
   it('replaces a worker that dies, and keeps answering meanwhile', async () => {

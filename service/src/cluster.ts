@@ -2,6 +2,7 @@ import cluster, { type Worker } from 'node:cluster';
 import { availableParallelism } from 'node:os';
 import { CdssError } from '@yijian/emr';
 import { AggregatorRegistry, type Registry } from 'prom-client';
+import type { AcceptedToken } from './cds-hooks/jwt.js';
 import type { ServiceConfig } from './config.js';
 
 /**
@@ -22,11 +23,16 @@ export const WORKER_INDEX_ENV = 'YIJIAN_WORKER_INDEX';
 const READY = 'yijian:ready';
 const METRICS_REQ = 'yijian:metrics-req';
 const METRICS_RES = 'yijian:metrics-res';
+/** CDS Hooks token ids a worker accepted; the primary relays them to the other workers. */
+const TOKENS = 'yijian:jwt-accepted';
 
 type WorkerMessage =
   | { type: typeof READY; url: string; fields: Record<string, unknown> }
-  | { type: typeof METRICS_REQ; id: number };
-type PrimaryMessage = { type: typeof METRICS_RES; id: number; text?: string; error?: string };
+  | { type: typeof METRICS_REQ; id: number }
+  | { type: typeof TOKENS; tokens: AcceptedToken[] };
+type PrimaryMessage =
+  | { type: typeof METRICS_RES; id: number; text?: string; error?: string }
+  | { type: typeof TOKENS; tokens: AcceptedToken[] };
 
 /** How many processes `config.workers` asks for (`auto` = the CPUs this process may use). */
 export function workerCount(config: Pick<ServiceConfig, 'workers'>): number {
@@ -73,6 +79,34 @@ export function clusterMetricsText(registry: Registry, timeoutMs = 5000): () => 
     });
 }
 
+/**
+ * In a worker: share the CDS Hooks token ids this worker accepts with the other workers, so a
+ * token replayed on a connection another worker serves is refused too. Ids go out in batches every
+ * `batchMs` (one message instead of one per call) and the primary relays them; until a batch has
+ * arrived (about `batchMs` plus a relay, a few milliseconds) only the worker that accepted a token
+ * refuses it again. Returns the callback for the verifier's `onAccepted`.
+ */
+export function shareAcceptedTokens(
+  remember: (tokens: readonly AcceptedToken[]) => void,
+  batchMs = 5,
+): (token: AcceptedToken) => void {
+  process.on('message', (message: PrimaryMessage) => {
+    if (message?.type === TOKENS && Array.isArray(message.tokens)) remember(message.tokens);
+  });
+  let pending: AcceptedToken[] = [];
+  let timer: NodeJS.Timeout | undefined;
+  const flush = () => {
+    timer = undefined;
+    const tokens = pending;
+    pending = [];
+    if (process.connected) process.send?.({ type: TOKENS, tokens } satisfies WorkerMessage);
+  };
+  return (token) => {
+    pending.push(token);
+    if (timer === undefined) timer = setTimeout(flush, batchMs);
+  };
+}
+
 /** In a worker: tell the primary this worker listens and its engine is loaded. */
 export function reportReady(url: string, fields: Record<string, unknown>): void {
   process.send?.({ type: READY, url, fields } satisfies WorkerMessage);
@@ -114,6 +148,8 @@ export function superviseWorkers(options: SupervisorOptions): void {
           announced = true;
           options.onReady(message.url, message.fields);
         }
+      } else if (message?.type === TOKENS) {
+        for (const [other, w] of byIndex) if (other !== index) sendTo(w, message);
       } else if (message?.type === METRICS_REQ) {
         aggregator.clusterMetrics().then(
           (text) => sendTo(worker, { type: METRICS_RES, id: message.id, text }),

@@ -3,7 +3,14 @@ import { CdssError, isCdssError } from '@yijian/emr';
 import { type DestinationStream, type LoggerOptions, pino } from 'pino';
 import { prepareAdverseEventStore } from './adverse-events.js';
 import { buildApp } from './app.js';
-import { clusterMetricsText, reportReady, superviseWorkers, workerCount, workerIndex } from './cluster.js';
+import {
+  clusterMetricsText,
+  reportReady,
+  shareAcceptedTokens,
+  superviseWorkers,
+  workerCount,
+  workerIndex,
+} from './cluster.js';
 import { baseUrl, configFromEnv, ENV_VARS, type ServiceConfig } from './config.js';
 import { createBufferedStdout, loggerOptions } from './logging.js';
 import { openReviewStore, type ReviewUsersSetup, setupReviewUsers } from './review.js';
@@ -65,7 +72,9 @@ async function runServer(config: ServiceConfig): Promise<void> {
   const app = await buildApp({
     config,
     logStream: createBufferedStdout(),
-    ...(index !== undefined ? { worker: { index, metricsText: clusterMetricsText } } : {}),
+    ...(index !== undefined
+      ? { worker: { index, metricsText: clusterMetricsText, shareTokens: shareAcceptedTokens } }
+      : {}),
   });
   const ctx = app.yijian;
   const log: Log = (level, msg, fields = {}) => app.log[level](fields, msg);

@@ -45,6 +45,17 @@ export interface CdsJwtVerifier {
   verify(authorization: string | undefined, audiences: string[]): Promise<JWTPayload>;
   /** How many token ids are remembered for the replay check now (for tests and metrics). */
   remembered(): number;
+  /**
+   * Token ids another process accepted (cluster workers share them), each with the epoch second
+   * after which it may be forgotten: a later call with one of them is refused as a replay.
+   */
+  rememberAccepted(tokens: readonly AcceptedToken[]): void;
+}
+
+/** A token id this verifier accepted, and until when (epoch seconds) it must stay refused. */
+export interface AcceptedToken {
+  jti: string;
+  until: number;
 }
 
 export interface CdsJwtOptions {
@@ -55,6 +66,8 @@ export interface CdsJwtOptions {
   clockToleranceSec?: number;
   /** Longest accepted token lifetime in seconds (default 3600; the spec recommends 5 minutes). */
   maxTokenAgeSec?: number;
+  /** Called with every token id accepted (cluster workers pass them on to each other). */
+  onAccepted?: (token: AcceptedToken) => void;
 }
 
 /** Where the client's public keys come from: a file read once, or a URL fetched (and re-fetched). */
@@ -168,6 +181,12 @@ export function createCdsJwtVerifier(options: CdsJwtOptions): CdsJwtVerifier {
   const seen = new Set<string>();
   const byExp = new Map<number, string[]>();
   let swept = Math.floor(Date.now() / 1000);
+  const remember = (jti: string, until: number) => {
+    seen.add(jti);
+    const bucket = byExp.get(until);
+    if (bucket) bucket.push(jti);
+    else byExp.set(until, [jti]);
+  };
   const forgetExpired = (now: number) => {
     if (now <= swept) return;
     swept = now;
@@ -201,14 +220,17 @@ export function createCdsJwtVerifier(options: CdsJwtOptions): CdsJwtVerifier {
       forgetExpired(now);
       const jti = String(payload.jti);
       if (seen.has(jti)) throw unauthorized('JWT jti was already used');
-      seen.add(jti);
       // Kept until the token expires, or is too old to be accepted (iat + maxAge), whichever is first.
       const until = Math.floor(Math.min(payload.exp ?? now + maxAge, (payload.iat ?? now) + maxAge));
-      const bucket = byExp.get(until);
-      if (bucket) bucket.push(jti);
-      else byExp.set(until, [jti]);
+      remember(jti, until);
+      options.onAccepted?.({ jti, until });
       return payload;
     },
     remembered: () => seen.size,
+    rememberAccepted(tokens) {
+      for (const { jti, until } of tokens)
+        if (typeof jti === 'string' && Number.isFinite(until) && !seen.has(jti))
+          remember(jti, Math.floor(until));
+    },
   };
 }
