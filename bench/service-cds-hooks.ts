@@ -1,7 +1,7 @@
 /**
  * CDS Hooks latency under load, on loopback, against the built service in its own process.
  *
- *   pnpm bench:service [-- --duration 10 --rate 1000 --pv-rate 50 --workers 2 --warm-up 12 --json]   (a rate of 0 leaves that hook out)
+ *   pnpm bench:service [-- --duration 10 --rate 1000 --pv-rate 50 --workers 2 --warm-up 12 --repeat 1 --json]   (a rate of 0 leaves that hook out)
  *
  * 1. order-sign with 10 draft medication orders (plus 5 active ones, diagnoses and an allergy in
  *    prefetch), at a fixed arrival rate (default 1,000 requests/s). Target: p99 < 20 ms. Two order
@@ -46,6 +46,12 @@ const { values } = parseArgs({
     closed: { type: 'string' },
     /** The client's JWT algorithm: ES256 (default), ES384 or RS384. */
     alg: { type: 'string', default: 'ES256' },
+    /**
+     * Measure the order-sign scenarios this many times on the one warmed-up service (waiting for
+     * the queue an overloaded run leaves to drain), and print the medians: single runs on a shared
+     * VM swing by a factor of several at p99.
+     */
+    repeat: { type: 'string', default: '1' },
     /** Service processes (the service's WORKERS setting; node:cluster on one port). */
     workers: { type: 'string', default: '1' },
     /**
@@ -63,6 +69,14 @@ const duration = Number(values.duration);
 const rate = Number(values.rate);
 const pvRate = Number(values['pv-rate']);
 const connections = Number(values.connections);
+const repeat = Number(values.repeat);
+if (!Number.isInteger(repeat) || repeat < 1) throw new Error('--repeat must be a whole number >= 1');
+
+const median = (xs: number[]) => {
+  const sorted = [...xs].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+};
 
 // --- a CDS client's key pair and JWT signing (`--alg`, ES256 by default) ----------------------------
 // CDS Hooks 2.0 recommends ES384 and RS384; the service verifies any asymmetric algorithm. On this
@@ -281,6 +295,22 @@ async function startService(port: number, dir: string): Promise<ChildProcess> {
     setTimeout(() => reject(new Error('service did not become ready in 120 s')), 120_000).unref();
   });
   return child;
+}
+
+/** Wait (at most 60 s) until a single order-sign call is answered within 50 ms. */
+async function drained(base: string, body: string): Promise<void> {
+  const url = `${base}/cds-services/yijian-order-sign`;
+  for (const end = Date.now() + 60_000; Date.now() < end; ) {
+    await new Promise((r) => setTimeout(r, 1000));
+    const t0 = performance.now();
+    const res = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${jwt(url)}` },
+      body,
+    });
+    await res.arrayBuffer();
+    if (performance.now() - t0 < 50) return;
+  }
 }
 
 interface Run {
@@ -534,32 +564,29 @@ try {
       : values.open
         ? openLoad
         : load;
-    runs.push(
-      await measured(() =>
-        orderLoad({
-          name: 'order-sign, 10 drafts, typical',
-          base,
-          path: '/cds-services/yijian-order-sign',
-          body: orderSignTypical,
-          ratePerSec: rate,
-          seconds: duration,
-          target: 'p99 < 20 ms',
-        }),
-      ),
-    );
-    runs.push(
-      await measured(() =>
-        orderLoad({
-          name: 'order-sign, 10 drafts, conflict-heavy',
-          base,
-          path: '/cds-services/yijian-order-sign',
-          body: orderSign,
-          ratePerSec: rate,
-          seconds: duration,
-          target: 'p99 < 20 ms',
-        }),
-      ),
-    );
+    for (let rep = 1; rep <= repeat; rep++) {
+      const suffix = repeat > 1 ? ` #${rep}` : '';
+      for (const [kind, body] of [
+        ['typical', orderSignTypical],
+        ['conflict-heavy', orderSign],
+      ] as const) {
+        runs.push(
+          await measured(() =>
+            orderLoad({
+              name: `order-sign, 10 drafts, ${kind}${suffix}`,
+              base,
+              path: '/cds-services/yijian-order-sign',
+              body,
+              ratePerSec: rate,
+              seconds: duration,
+              target: 'p99 < 20 ms',
+            }),
+          ),
+        );
+        // An overloaded run leaves a queue behind: wait until the service answers promptly again.
+        if (repeat > 1) await drained(base, orderSignTypical);
+      }
+    }
   }
   if (pvRate > 0)
     runs.push(
@@ -591,6 +618,15 @@ try {
         `${r.name.padEnd(38)}${String(r.targetRate).padStart(8)}${String(r.achievedRate).padStart(12)}${String(r.requests).padStart(10)}${String(r.non2xx).padStart(8)}${String(r.errors).padStart(8)}${r.p50.toFixed(1).padStart(9)}${r.p90.toFixed(1).padStart(9)}${r.p99.toFixed(1).padStart(9)}${r.max.toFixed(1).padStart(9)}${(r.serverCpuMs ?? Number.NaN).toFixed(2).padStart(12)}, ${(r.clientCpuMs ?? Number.NaN).toFixed(2).padEnd(13)}${r.target}`,
       );
     }
+    if (repeat > 1)
+      for (const kind of ['typical', 'conflict-heavy']) {
+        const of = runs.filter((r) => r.name.startsWith(`order-sign, 10 drafts, ${kind} #`));
+        const med = (f: (r: Run) => number) => median(of.map(f));
+        const met = of.filter((r) => r.p99 < 20 && r.achievedRate >= 0.98 * r.targetRate).length;
+        console.log(
+          `${kind}: median of ${of.length} runs p50 ${med((r) => r.p50).toFixed(1)} / p90 ${med((r) => r.p90).toFixed(1)} / p99 ${med((r) => r.p99).toFixed(1)} ms, service CPU ${med((r) => r.serverCpuMs ?? Number.NaN).toFixed(2)} ms/req; p99 < 20 ms in ${met} of ${of.length}`,
+        );
+      }
   }
 } finally {
   child.kill('SIGTERM');
