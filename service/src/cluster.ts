@@ -88,7 +88,7 @@ export function clusterMetricsText(registry: Registry, timeoutMs = 5000): () => 
  */
 export function shareAcceptedTokens(
   remember: (tokens: readonly AcceptedToken[]) => void,
-  batchMs = 5,
+  batchMs = 20,
 ): (token: AcceptedToken) => void {
   process.on('message', (message: PrimaryMessage) => {
     if (message?.type === TOKENS && Array.isArray(message.tokens)) remember(message.tokens);
