@@ -118,6 +118,28 @@ describe('other endpoints', () => {
     expect(empty.statusCode).toBe(400);
   });
 
+  it('quick medication check: concerning keeps the alerts about the orders being placed', async () => {
+    const drugs = [
+      '华法林钠片 2.5mg 口服 qd',
+      '阿司匹林肠溶片 100mg 口服 qd',
+      '辛伐他汀片 20mg 口服 qn',
+      '克拉霉素片 500mg 口服 bid',
+    ];
+    type Alerts = { alerts: { evidence: { ref?: string }[] }[] };
+    const all = (await post('/v1/medications/check', { drugs })).json() as Alerts;
+    const focused = await post('/v1/medications/check', { drugs, concerning: [3] });
+    expect(focused.statusCode).toBe(200);
+    const cites3 = (a: Alerts['alerts'][number]) => a.evidence.some((e) => e.ref === 'input.drugs[3]');
+    expect((focused.json() as Alerts).alerts).toEqual(all.alerts.filter(cites3));
+    expect((focused.json() as Alerts).alerts.length).toBeGreaterThan(0);
+    expect(all.alerts.some((a) => !cites3(a))).toBe(true);
+    for (const concerning of [[4], [-1], [0.5], 'x']) {
+      const bad = await post('/v1/medications/check', { drugs, concerning });
+      expect(bad.statusCode, JSON.stringify(concerning)).toBe(400);
+      expect(bad.json().error.code).toMatch(/^CDSS_ERR_/);
+    }
+  });
+
   it('QC of the front page and of the whole record', async () => {
     const front = await post('/v1/qc/front-page', sampleText('gastroenterology-01'));
     expect(front.statusCode).toBe(200);

@@ -43,6 +43,13 @@ export const medicationCheckBody = z.strictObject({
   sex: z.enum(['male', 'female']).optional(),
   egfr: z.number().min(0).max(300).optional().describe('mL/min/1.73m²'),
   weightKg: z.number().positive().max(500).optional(),
+  concerning: z
+    .array(z.number().int().min(0).max(199))
+    .max(200)
+    .optional()
+    .describe(
+      'Indices into drugs (0-based) of the orders being placed: only alerts that concern one of them are returned',
+    ),
 });
 
 function auditAlerts(
@@ -173,7 +180,8 @@ export function analysisRoutes(app: ZodApp, ctx: ServiceContext): void {
     },
     async (request) => {
       const engine = await ctx.engine();
-      const raw = await engine.checkMedications(request.body);
+      const { concerning, ...input } = request.body;
+      const raw = await engine.checkMedications(input, concerning ? { concerning } : {});
       const alerts = applyTenantRules(raw, ctx.store.tenantRules(request.tenant.id));
       auditAlerts(ctx, request, '/v1/medications/check', alerts);
       return { alerts };
