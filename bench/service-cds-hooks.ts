@@ -1,7 +1,7 @@
 /**
  * CDS Hooks latency under load, on loopback, against the built service in its own process.
  *
- *   pnpm bench:service [-- --duration 10 --rate 1000 --pv-rate 50 --workers 2 --warm-up 12 --repeat 1 --json]   (a rate of 0 leaves that hook out)
+ *   pnpm bench:service [-- --duration 10 --rate 1000 --pv-rate 50 --workers 2 --warm-up 12 --repeat 1 --only typical --json]   (a rate of 0 leaves that hook out)
  *
  * 1. order-sign with 10 draft medication orders (plus 5 active ones, diagnoses and an allergy in
  *    prefetch), at a fixed arrival rate (default 1,000 requests/s). Target: p99 < 20 ms. Two order
@@ -52,6 +52,8 @@ const { values } = parseArgs({
      * VM swing by a factor of several at p99.
      */
     repeat: { type: 'string', default: '1' },
+    /** Measure only this order set: typical or conflict-heavy (both by default). */
+    only: { type: 'string' },
     /** Service processes (the service's WORKERS setting; node:cluster on one port). */
     workers: { type: 'string', default: '1' },
     /**
@@ -71,6 +73,8 @@ const pvRate = Number(values['pv-rate']);
 const connections = Number(values.connections);
 const repeat = Number(values.repeat);
 if (!Number.isInteger(repeat) || repeat < 1) throw new Error('--repeat must be a whole number >= 1');
+if (values.only !== undefined && !['typical', 'conflict-heavy'].includes(values.only))
+  throw new Error('--only must be typical or conflict-heavy');
 
 const median = (xs: number[]) => {
   const sorted = [...xs].sort((a, b) => a - b);
@@ -566,10 +570,12 @@ try {
         : load;
     for (let rep = 1; rep <= repeat; rep++) {
       const suffix = repeat > 1 ? ` #${rep}` : '';
-      for (const [kind, body] of [
-        ['typical', orderSignTypical],
-        ['conflict-heavy', orderSign],
-      ] as const) {
+      for (const [kind, body] of (
+        [
+          ['typical', orderSignTypical],
+          ['conflict-heavy', orderSign],
+        ] as const
+      ).filter(([kind]) => !values.only || values.only === kind)) {
         runs.push(
           await measured(() =>
             orderLoad({
@@ -619,7 +625,7 @@ try {
       );
     }
     if (repeat > 1)
-      for (const kind of ['typical', 'conflict-heavy']) {
+      for (const kind of values.only ? [values.only] : ['typical', 'conflict-heavy']) {
         const of = runs.filter((r) => r.name.startsWith(`order-sign, 10 drafts, ${kind} #`));
         const med = (f: (r: Run) => number) => median(of.map(f));
         const met = of.filter((r) => r.p99 < 20 && r.achievedRate >= 0.98 * r.targetRate).length;
