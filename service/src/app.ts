@@ -73,16 +73,17 @@ export async function buildApp(options: BuildAppOptions = {}): Promise<YijianApp
     );
   }
   // Cluster workers tell each other the token ids they accept (replays are refused by all of them).
-  let shareToken: ((token: AcceptedToken) => void) | undefined;
+  const shareToken =
+    config.cdsHooksJwks && options.worker
+      ? options.worker.shareTokens((tokens) => jwt?.rememberAccepted(tokens))
+      : undefined;
   const jwt = config.cdsHooksJwks
     ? createCdsJwtVerifier({
         jwks: config.cdsHooksJwks,
         issuers: config.cdsHooksIssuers,
-        ...(options.worker ? { onAccepted: (token: AcceptedToken) => shareToken?.(token) } : {}),
+        ...(shareToken ? { onAccepted: shareToken } : {}),
       })
     : undefined;
-  if (jwt && options.worker)
-    shareToken = options.worker.shareTokens((tokens) => jwt.rememberAccepted(tokens));
 
   const app = Fastify({
     logger: loggerOptions(config, options.logStream, options.worker?.index),

@@ -194,10 +194,10 @@ export function openStore(dataDir: string, file: string): Store {
     for (let i = 0; i < alerts.length; ) {
       const first = alerts[i]!;
       const base = cardBase(first.cardId);
-      let cards = '';
+      const cards: [string, string, string, string, Severity][] = [];
       do {
         const a = alerts[i]!;
-        cards += `${cards ? ',' : '['}[${JSON.stringify(a.cardId)},${JSON.stringify(a.alertId)},${JSON.stringify(a.ruleId)},${JSON.stringify(a.ruleVersion)},"${a.severity}"]`;
+        cards.push([a.cardId, a.alertId, a.ruleId, a.ruleVersion, a.severity]);
         i++;
         // Cards of other ids (REST alert ids) get a row each, found by their own id.
       } while (base !== undefined && i < alerts.length && cardBase(alerts[i]!.cardId) === base);
@@ -211,17 +211,17 @@ export function openStore(dataDir: string, file: string): Store {
         encounterId,
         hookInstance,
         base ?? first.cardId,
-        `${cards}]`,
+        JSON.stringify(cards),
       );
     }
   };
+  const answerColumns =
+    'at, tenant, channel, endpoint, request_id AS requestId, patient_id AS patientId, encounter_id AS encounterId, cards';
   const selectAnswersOfCard = db.prepare(
-    `SELECT at, tenant, channel, endpoint, request_id AS requestId, patient_id AS patientId, encounter_id AS encounterId, cards
-     FROM alert_answer WHERE tenant = ? AND card_base IN (?, ?) ORDER BY seq DESC`,
+    `SELECT ${answerColumns} FROM alert_answer WHERE tenant = ? AND card_base IN (?, ?) ORDER BY seq DESC`,
   );
   const selectAnswers = db.prepare(
-    `SELECT at, tenant, channel, endpoint, request_id AS requestId, patient_id AS patientId, encounter_id AS encounterId, cards
-     FROM alert_answer WHERE tenant = ? ORDER BY seq DESC`,
+    `SELECT ${answerColumns} FROM alert_answer WHERE tenant = ? ORDER BY seq DESC`,
   );
   /** The audit rows of one answer row, its last card first (newest first, like the log). */
   const cardRows = (answer: AnswerRow): AuditRow[] => {

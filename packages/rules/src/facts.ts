@@ -722,7 +722,6 @@ export interface AdHocInput {
   labs?: { item: string; value: number | string; unit?: string }[];
 }
 
-/** Parse `阿莫西林 500mg po tid` into its parts; unknown words are kept in the name. */
 /** An ad-hoc drug entry's fact without its per-request id and provenance (shared, frozen). */
 type DrugTemplate = Omit<MedicationFact, 'id' | 'provenance'>;
 
@@ -757,6 +756,7 @@ function rememberTemplate(templates: Map<string, DrugTemplate>, raw: string, m: 
   templates.set(raw, Object.freeze(rest));
 }
 
+/** Parse `阿莫西林 500mg po tid` into its parts; unknown words are kept in the name. */
 export function parseDrugEntry(entry: string): {
   name: string;
   dose?: number;
