@@ -487,6 +487,109 @@ def sgns_embeddings(
     return rescale(c_in.weight, seen_c), rescale(b_in.weight, seen_b), seen_c.numpy(), seen_b.numpy()
 
 
+def pretrain_encoder_lm(model: 'Tagger', texts: list[str], cidx: dict, bidx: dict, args, exclude: set[str], cache: Path) -> None:
+    """ELMo-style language-model pre-training of the tagger's BiLSTM on unlabelled text, in place.
+
+    The forward direction learns to predict the next character, the backward direction the previous
+    one. Each direction only gets the inputs that do not show its target: the forward LSTM sees the
+    character and the bigram ending there (t[i-1..i]), the backward LSTM the character and the bigram
+    starting there (t[i..i+1]); the other bigram and the lexicon/word features are zero. The two
+    directions are trained as separate one-way LSTMs of the tagger's shapes and copied into
+    model.lstm (weight_*_l0 and weight_*_l0_reverse); the char embeddings are trained along (the
+    bigram table too unless it is frozen). Output: adaptive softmax over the char vocabulary.
+    Chunks equal to a dev chunk (`exclude`) are skipped. The result is cached by its settings."""
+    lstm = model.lstm
+    in_dim, hid = lstm.input_size, lstm.hidden_size
+    cdim, bdim = model.char_emb.embedding_dim, model.bi_emb.embedding_dim
+    key = hashlib.sha256(
+        json.dumps([len(cidx), len(bidx), in_dim, hid, args.lm_mb, args.lm_epochs, args.seed, len(texts), sum(map(len, texts))]).encode()
+    ).hexdigest()[:16]
+    cached = cache / f'lm-{key}.pt'
+    fwd = nn.LSTM(in_dim, hid, batch_first=True)
+    bwd = nn.LSTM(in_dim, hid, batch_first=True)
+    n_chars = len(cidx)
+    cut = [c for c in (500, 2500) if c < n_chars - 1]
+    heads = nn.ModuleList([nn.AdaptiveLogSoftmaxWithLoss(hid, n_chars, cut or [n_chars // 2], div_value=4.0) for _ in range(2)])
+    if cached.exists():
+        state = torch.load(cached)
+        fwd.load_state_dict(state['fwd'])
+        bwd.load_state_dict(state['bwd'])
+        model.char_emb.weight.data.copy_(state['char_emb'])
+        log(f'  encoder LM from {cached.name}')
+    else:
+        budget = int(args.lm_mb * 1e6) if not args.smoke else 100_000
+        chunks, used = [], 0
+        for t in texts:
+            for a, b in segment(t):
+                piece = t[a:b]
+                if b - a < 4 or piece in exclude:
+                    continue
+                chunks.append(piece)
+                used += b - a
+            if used >= budget:
+                break
+        data = [encode_chunk(c, cidx, bidx)[:3] for c in chunks]
+        log(f'  encoder LM: {len(chunks):,} chunks, {used:,} code units, {args.lm_epochs} epoch(s)')
+        drop = nn.Dropout(0.1)
+        params = [p for m in (fwd, bwd, heads) for p in m.parameters()] + [model.char_emb.weight]
+        if model.bi_emb.weight.requires_grad:
+            params.append(model.bi_emb.weight)
+        opt = torch.optim.Adam(params, lr=2e-3)
+        g = random.Random(args.seed + 1)
+        t0 = time.time()
+        bs = 64
+        for ep in range(args.lm_epochs):
+            order = sorted(range(len(data)), key=lambda i: (len(data[i][0]), g.random()))
+            groups = [order[j : j + bs] for j in range(0, len(order), bs)]
+            g.shuffle(groups)
+            total, count = 0.0, 0
+            for k, grp in enumerate(groups):
+                n = max(len(data[i][0]) for i in grp)
+                c = torch.zeros(len(grp), n, dtype=torch.long)
+                bl = torch.zeros(len(grp), n, dtype=torch.long)
+                br = torch.zeros(len(grp), n, dtype=torch.long)
+                for r, i in enumerate(grp):
+                    ci, li, ri = data[i]
+                    c[r, : len(ci)] = torch.tensor(ci)
+                    bl[r, : len(ci)] = torch.tensor(li)
+                    br[r, : len(ci)] = torch.tensor(ri)
+                lengths = (c != PAD).sum(1)
+                ce = model.char_emb(c)
+                zb = torch.zeros(len(grp), n, bdim)
+                rest = torch.zeros(len(grp), n, in_dim - cdim - 2 * bdim)
+                xf = drop(torch.cat([ce, model.bi_emb(bl), zb, rest], 2))
+                xb = drop(torch.cat([ce, zb, model.bi_emb(br), rest], 2))
+                # backward direction: reverse each sequence within its length
+                idx = torch.arange(n).unsqueeze(0).expand(len(grp), n)
+                rev = (lengths.unsqueeze(1) - 1 - idx).clamp(min=0)
+                xb = xb.gather(1, rev.unsqueeze(2).expand_as(xb))
+                cb = c.gather(1, rev) * (idx < lengths.unsqueeze(1))
+                hf, _ = fwd(nn.utils.rnn.pack_padded_sequence(xf, lengths, batch_first=True, enforce_sorted=False))
+                hb, _ = bwd(nn.utils.rnn.pack_padded_sequence(xb, lengths, batch_first=True, enforce_sorted=False))
+                hf, _ = nn.utils.rnn.pad_packed_sequence(hf, batch_first=True, total_length=n)
+                hb, _ = nn.utils.rnn.pad_packed_sequence(hb, batch_first=True, total_length=n)
+                loss = torch.zeros(())
+                for h, tgt, head in ((hf, c, heads[0]), (hb, cb, heads[1])):
+                    hh, tt = drop(h[:, :-1]).reshape(-1, hid), tgt[:, 1:].reshape(-1)
+                    keep = tt != PAD
+                    loss = loss + head(hh[keep], tt[keep]).loss
+                opt.zero_grad()
+                loss.backward()
+                nn.utils.clip_grad_norm_(params, 5.0)
+                opt.step()
+                total += float(loss) / 2
+                count += 1
+                if (k + 1) % 500 == 0:
+                    log(f'    LM step {k + 1}/{len(groups)}: loss {total / count:.3f} ({(time.time() - t0) / 60:.1f} min)')
+                    total, count = 0.0, 0
+            log(f'  encoder LM epoch {ep + 1}/{args.lm_epochs} done ({(time.time() - t0) / 60:.1f} min)')
+        torch.save({'fwd': fwd.state_dict(), 'bwd': bwd.state_dict(), 'char_emb': model.char_emb.weight.data.clone()}, cached)
+    with torch.no_grad():
+        for name in ('weight_ih', 'weight_hh', 'bias_ih', 'bias_hh'):
+            getattr(lstm, f'{name}_l0').copy_(getattr(fwd, f'{name}_l0'))
+            getattr(lstm, f'{name}_l0_reverse').copy_(getattr(bwd, f'{name}_l0'))
+
+
 # --------------------------------------------------------------------------- model
 class Crf(nn.Module):
     def __init__(self, labels: list[str]):
@@ -787,7 +890,7 @@ def average_states(states: list[dict]) -> dict:
     return {k: (sum(s[k].float() for s in states) / len(states)).to(states[0][k].dtype) for k in states[0]}
 
 
-def train(model, args, main_data, sym_data, aux_data, dev, cidx, bidx, rng, cache):
+def train(model, args, main_data, sym_data, aux_data, dev, cidx, bidx, rng, cache, pseudo_data=()):
     opt = torch.optim.Adam([p for p in model.parameters() if p.requires_grad], lr=args.lr)
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda ep: 1.0 / (1.0 + 0.05 * ep))
     best_f1, best_state, best_epoch = -1.0, None, -1
@@ -797,7 +900,10 @@ def train(model, args, main_data, sym_data, aux_data, dev, cidx, bidx, rng, cach
     for epoch in range(args.epochs):
         te = time.time()
         sym_take = rng.sample(sym_data, int(len(sym_data) * args.sym_weight))
-        jobs = [('main', b) for b in batches(main_data, args.batch_size, rng)]
+        main_pool = main_data
+        if pseudo_data:  # machine-labelled chunks (--pseudo) join the main head's pool, a share per epoch
+            main_pool = main_data + rng.sample(pseudo_data, int(len(pseudo_data) * args.pseudo_weight))
+        jobs = [('main', b) for b in batches(main_pool, args.batch_size, rng)]
         jobs += [('sym', b) for b in batches(sym_take, args.batch_size, rng)]
         if aux_data:
             aux_take = rng.sample(aux_data, int(len(aux_data) * args.cmeee_weight))
@@ -942,6 +1048,19 @@ def model_card(meta: dict, final: dict, digest: str, out: Path, bench: dict | No
             f"  tagging head (its own nine labels and CRF, {a['cmeee_weight']:.0%} of the chunks per epoch, loss weight {a['cmeee_loss']}),\n"
             f"  not exported: it only shapes the shared encoder."
         )
+    if a.get('lm_mb'):
+        pretrain_text += (
+            f"\n* The BiLSTM pre-trained as two one-way character language models ({a['lm_epochs']} epoch(s) over the first\n"
+            f"  {a['lm_mb']:g} M code units of `../shared/unlabeled` and, if that is shorter, the training texts; dev chunks skipped):\n"
+            f"  the forward direction predicts the next character from the character and the bigram ending there, the\n"
+            f"  backward direction the previous one from the character and the bigram starting there."
+        )
+    if a.get('pseudo'):
+        pretrain_text += (
+            f"\n* Machine-labelled records for the main head ({a['pseudo_weight']:.0%} of their chunks per epoch): `{Path(a['pseudo']).name}`,\n"
+            f"  written by `ensemble.py --pseudo-out` (an ensemble of earlier models of this family tagging the texts of\n"
+            f"  CCKS 2017 train and `cmb_clin_cases.txt` of `../shared/unlabeled`); no human labels of those texts are used."
+        )
     if meta.get('checkpoint'):
         pretrain_text += f"\n* Shipped weights: {meta['checkpoint']}."
     return f"""# Model card: {meta['name']} {meta['version']}
@@ -1074,6 +1193,10 @@ def main() -> None:
     ap.add_argument('--cmeee-weight', type=float, default=0.0, help='share of CMeEE chunks per epoch for the auxiliary head (0: off)')
     ap.add_argument('--cmeee-loss', type=float, default=0.5, help='loss weight of the auxiliary CMeEE head')
     ap.add_argument('--freeze-bigrams', action='store_true', help='keep the pre-trained bigram vectors fixed (sgns)')
+    ap.add_argument('--lm-mb', type=float, default=0.0, help='pre-train the BiLSTM as forward/backward char LMs on this many MB of the unlabelled text (0: off)')
+    ap.add_argument('--lm-epochs', type=int, default=1)
+    ap.add_argument('--pseudo', metavar='FILE', help='JSONL (corpora format, CCKS 2019 labels) of machine-labelled records for the main head (ensemble.py --pseudo-out)')
+    ap.add_argument('--pseudo-weight', type=float, default=1.0, help='share of the --pseudo chunks used per epoch')
     ap.add_argument('--average-last', type=int, default=0, help='also score the average of the last K epoch weights each epoch')
     ap.add_argument('--word-features', choices=['none', 'jieba'], default='none', help='jieba: per-character B/M/E/S word-boundary bits (segment.mjs)')
     ap.add_argument('--no-word-hmm', action='store_true', help='--word-features jieba without jieba\'s HMM for unknown words')
@@ -1123,6 +1246,12 @@ def main() -> None:
     main_chunks = make_chunks(train19 + c20, CCKS2019_MAP, main_labels)
     sym_chunks = make_chunks(c17, CCKS2017_MAP, sym_labels)
     aux_chunks = make_chunks(cme, CMEEE_MAP, bioes_labels(CMEEE_TYPES)) if args.cmeee_weight > 0 else []
+    pseudo_chunks: list = []
+    if args.pseudo:
+        # not part of the vocabulary: its texts are CCKS 2017's (already in the symptom chunks) and unlabelled text
+        pseudo = [r for r in read_jsonl(Path(args.pseudo)) if r['text'] not in dev_texts]
+        pseudo_chunks = make_chunks(pseudo[:40] if args.smoke else pseudo, CCKS2019_MAP, main_labels)
+        log(f'pseudo-labelled: {len(pseudo)} records from {args.pseudo}, {len(pseudo_chunks)} chunks, {args.pseudo_weight:.0%} per epoch')
     log(f'chunks: main {len(main_chunks)}, symptom {len(sym_chunks)}, cmeee {len(aux_chunks)}')
 
     chars, bis = build_vocab([t for t, _ in main_chunks + sym_chunks + aux_chunks], args.bigram_min_count)
@@ -1180,6 +1309,12 @@ def main() -> None:
         if args.freeze_bigrams:
             model.bi_emb.weight.requires_grad_(False)
         log(f'  pre-trained {int(seen_c.sum())} of {len(chars)} chars, {int(seen_b.sum())} of {len(bis)} bigrams')
+    if args.lm_mb > 0 and not args.export_only:
+        log('pre-training the encoder as two one-way character LMs')
+        dev_chunks = {normalize(r['text'])[a:b] for r in dev for a, b in segment(r['text'])}
+        # unlabelled text first (pre_texts starts with the labelled training texts)
+        n_lab = len(train19) + len(c20) + len(c17) + len(cme)
+        pretrain_encoder_lm(model, pre_texts[n_lab:] + pre_texts[:n_lab], cidx, bidx, args, dev_chunks, cache)
     del pre_texts
 
     sample = '患者3月前因直肠癌于我院行直肠癌根治术，术后予奥沙利铂化疗，复查CT示肝脏多发转移，血常规未见异常，诉腹痛、恶心。'
@@ -1192,6 +1327,7 @@ def main() -> None:
     main_data = [(*encode_chunk(t, cidx, bidx), tags) for t, tags in main_chunks]
     sym_data = [(*encode_chunk(t, cidx, bidx), tags) for t, tags in sym_chunks]
     aux_data = [(*encode_chunk(t, cidx, bidx), tags) for t, tags in aux_chunks]
+    pseudo_data = [(*encode_chunk(t, cidx, bidx), tags) for t, tags in pseudo_chunks]
 
     args.run_name = out.name
     if args.export_only:
@@ -1201,7 +1337,7 @@ def main() -> None:
         best_epoch = max(history, key=lambda h: h['dev_micro_f1'])['epoch'] if history else -1
         args.epochs = len(history) or args.epochs
     else:
-        best_state, best_epoch, history = train(model, args, main_data, sym_data, aux_data, dev, cidx, bidx, rng, cache)
+        best_state, best_epoch, history = train(model, args, main_data, sym_data, aux_data, dev, cidx, bidx, rng, cache, pseudo_data)
 
     assert best_state is not None
     model.load_state_dict(best_state)

@@ -1,0 +1,139 @@
+#!/usr/bin/env python3
+"""Score an ensemble of trained taggers on the dev split, and pseudo-label text with it.
+
+Each member is an artifacts folder written by train.py (`training.json`, `vocab.json`,
+`lexicon.json`) plus a PyTorch checkpoint of those shapes (`--member DIR=CHECKPOINT`). The
+ensemble averages the members' main-head emissions and CRF transitions and decodes the average
+with the constrained Viterbi of train.py (a product of the members' CRF distributions). Members
+may have different vocabularies; they must share the lexicon and the label set.
+
+    /usr/bin/python3 models/ner/train/ensemble.py \
+      --member models/ner/train/.cache/1.2.0-candidate=models/ner/train/.cache/1.2.0.best.pt \
+      --member models/ner/train/.cache/1.2.0-seed2=models/ner/train/.cache/1.2.0-seed2.best.pt \
+      --pseudo-out models/ner/train/.cache/pseudo.jsonl
+
+`--pseudo-out` writes the ensemble's mentions (CCKS 2019 labels, the corpora's JSONL format) on the
+texts of CCKS 2017 train and `cmb_clin_cases.txt` of the unlabelled folder, for `train.py --pseudo`.
+The file is derived from ../shared data: it stays in the ignored .cache and is never committed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import torch
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+import train as T  # noqa: E402
+
+INVERSE_MAP = {v: k for k, v in T.CCKS2019_MAP.items()}
+
+
+class Member:
+    def __init__(self, folder: Path, checkpoint: Path):
+        meta = json.loads((folder / 'training.json').read_text(encoding='utf-8'))
+        a = meta['args']
+        vocab = json.loads((folder / 'vocab.json').read_text(encoding='utf-8'))
+        self.cidx = {c: i for i, c in enumerate(vocab['chars'])}
+        self.bidx = {b: i for i, b in enumerate(vocab['bigrams'])}
+        if (a.get('word_features') or 'none') != 'none':
+            raise SystemExit(f'{folder}: word-feature models are not supported here')
+        lex_dim = meta['lexicon']['features'] if meta.get('lexicon') else 0
+        if lex_dim != (T.LEXICON.dim if T.LEXICON else 0):
+            raise SystemExit(f'{folder}: all members must share the lexicon')
+        self.model = T.Tagger(
+            len(vocab['chars']), len(vocab['bigrams']), a['char_dim'], a['bigram_dim'], a['hidden'], a['dropout'], lex_dim,
+            aux=bool(a.get('cmeee_weight')),
+        )
+        self.model.load_state_dict(torch.load(checkpoint))
+        self.model.eval()
+        self.name = f'{folder.name}={checkpoint.name}'
+
+    @torch.no_grad()
+    def emissions(self, chunks: list[str]) -> torch.Tensor:
+        items = [(*T.encode_chunk(c, self.cidx, self.bidx), [0] * len(c)) for c in chunks]
+        chars, bl, br, _, _, lengths, lex = T.make_batch(items)
+        return self.model.head_main(self.model.encode(chars, bl, br, lengths, lex))
+
+
+class Ensemble:
+    def __init__(self, members: list[Member]):
+        self.members = members
+        self.crf = T.Crf(T.bioes_labels(T.MAIN_TYPES))
+        with torch.no_grad():
+            for name in ('trans', 'start', 'end'):
+                getattr(self.crf, name).copy_(sum(getattr(m.model.crf_main, name) for m in members) / len(members))
+
+    @torch.no_grad()
+    def predict(self, text: str) -> set[tuple[int, int, str]]:
+        norm = T.normalize(text)
+        spans = T.segment(text)
+        chunks = [norm[a:b] for a, b in spans]
+        if not chunks:
+            return set()
+        emis = sum(m.emissions(chunks) for m in self.members) / len(self.members)
+        mask = torch.zeros(len(chunks), emis.shape[1], dtype=torch.bool)
+        for i, c in enumerate(chunks):
+            mask[i, : len(c)] = True
+        labels = T.bioes_labels(T.MAIN_TYPES)
+        found = set()
+        for (a, _), path in zip(spans, self.crf.decode(emis, mask)):
+            for s, e, t in T.spans_from_tags([labels[x] for x in path]):
+                found.add((a + s, a + e, t))
+        return found
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument('--member', action='append', required=True, metavar='DIR=CHECKPOINT')
+    ap.add_argument('--lexicon', default=str(HERE / '.cache/lexicon.json'))
+    ap.add_argument('--pseudo-out', metavar='FILE', help='write pseudo-labelled CCKS 2017 + clinical-case texts here')
+    ap.add_argument('--each', action='store_true', help='also score every member alone')
+    args = ap.parse_args()
+    torch.set_num_threads(1)
+    T.LEXICON = T.Lexicon(Path(args.lexicon))
+    members = []
+    for spec in args.member:
+        folder, _, ckpt = spec.partition('=')
+        members.append(Member(Path(folder), Path(ckpt or Path(folder) / 'best.pt')))
+    corpora = T.shared_dir() / 'corpora'
+    c19 = T.read_jsonl(corpora / 'ccks2019/train.jsonl')
+    dev = [r for i, r in enumerate(c19) if (i + 1) % 10 == 0]
+    if args.each:
+        for m in members:
+            f1 = T.score(dev, [Ensemble([m]).predict(r['text']) for r in dev])['micro']['f1']
+            T.log(f'member {m.name}: dev micro F1 {f1:.4f}')
+    ens = Ensemble(members)
+    sc = T.score(dev, [ens.predict(r['text']) for r in dev])
+    T.log(f'ensemble of {len(members)}: dev P {sc["micro"]["precision"]:.4f} R {sc["micro"]["recall"]:.4f} F1 {sc["micro"]["f1"]:.4f}')
+    for t in T.MAIN_TYPES:
+        T.log(f'  {t:10s} P {sc[t]["precision"]:.4f} R {sc[t]["recall"]:.4f} F1 {sc[t]["f1"]:.4f} ({sc[t]["support"]})')
+    if not args.pseudo_out:
+        return
+    dev_texts = {r['text'] for r in dev}
+    texts = [(r['id'], r['text']) for r in T.read_jsonl(corpora / 'ccks2017/train.jsonl')]
+    cases = T.shared_dir() / 'unlabeled/cmb_clin_cases.txt'
+    if cases.exists():
+        texts += [(f'cmb-clin-{i}', line.rstrip('\n')) for i, line in enumerate(cases.read_text(encoding='utf-8').splitlines()) if line.strip()]
+    texts = [(i, t) for i, t in texts if t not in dev_texts]
+    n = 0
+    with open(args.pseudo_out, 'w', encoding='utf-8') as fh:
+        for rid, text in texts:
+            ents = sorted(ens.predict(text))
+            n += len(ents)
+            fh.write(
+                json.dumps(
+                    {'id': f'pseudo-{rid}', 'text': text, 'entities': [{'start': s, 'end': e, 'type': INVERSE_MAP[t], 'text': text[s:e]} for s, e, t in ents]},
+                    ensure_ascii=False,
+                )
+                + '\n'
+            )
+    T.log(f'wrote {args.pseudo_out}: {len(texts)} texts, {n} mentions ({", ".join(m.name for m in members)})')
+
+
+if __name__ == '__main__':
+    main()
