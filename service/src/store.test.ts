@@ -150,6 +150,52 @@ describe('audit log', () => {
   });
 });
 
+describe('audit writer thread', () => {
+  it('commits off the request thread: rows survive close, and other connections see them', () => {
+    const dir = tempDir();
+    const a = openStore(dir, 'yijian.sqlite');
+    const b = openStore(dir, 'yijian.sqlite');
+    stores.push(b);
+    const ids: string[] = [];
+    for (let i = 0; i < 700; i++) {
+      const cards = cardUuids(3);
+      ids.push(cards[1]!);
+      a.recordShown(cdsAudit(`r${i}`), cards.map(shown)); // 500 rows start a batch at once
+    }
+    // Not yet visible to b: rows still queued in a, or committed by a's writer a moment ago.
+    a.close(); // lets the writer finish its queue
+    expect(b.findCard('t1', ids[699]!)).toMatchObject({ requestId: 'r699', alertId: 'a1' });
+    expect(b.audit('t1', 5000)).toHaveLength(2100);
+    const db = new Database(join(dir, 'yijian.sqlite'), { readonly: true });
+    expect(db.prepare('SELECT count(*) FROM alert_answer').pluck().get()).toBe(700);
+    db.close();
+  });
+
+  it('reports a batch it cannot commit and does not keep readers waiting', () => {
+    const dir = tempDir();
+    const errors: [string, number][] = [];
+    const store = openStore(dir, 'yijian.sqlite', {
+      onWriteError: (message, rows) => errors.push([message, rows]),
+    });
+    stores.push(store);
+    const db = new Database(join(dir, 'yijian.sqlite'));
+    db.exec(`CREATE TRIGGER refuse BEFORE INSERT ON alert_answer WHEN NEW.request_id = 'bad'
+             BEGIN SELECT RAISE(ABORT, 'refused by the test'); END`);
+    const [bad] = cardUuids(1);
+    store.recordShown(cdsAudit('bad'), [shown(bad!, 0)]);
+    expect(store.findCard('t1', bad!)).toBeUndefined(); // waits for the failed batch, does not hang
+    db.exec('DROP TRIGGER refuse');
+    db.close();
+    const [good] = cardUuids(1);
+    store.recordShown(cdsAudit('good'), [shown(good!, 0)]);
+    expect(store.findCard('t1', good!)).toMatchObject({ requestId: 'good' });
+    // the error message arrives asynchronously
+    return new Promise<void>((resolve) => setTimeout(resolve, 50)).then(() =>
+      expect(errors).toEqual([['refused by the test', 1]]),
+    );
+  });
+});
+
 describe('WORKERS', () => {
   it('reads a number or auto from the environment, and refuses anything else', () => {
     expect(configFromEnv({}).workers).toBe(1);

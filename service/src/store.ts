@@ -1,5 +1,7 @@
 import { mkdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
 import { CdssError } from '@yijian/emr';
 import Database from 'better-sqlite3';
 import { cardBase } from './cds-hooks/uuid.js';
@@ -8,6 +10,12 @@ import { cardBase } from './cds-hooks/uuid.js';
  * The service's SQLite store: the audit log of every alert shown (REST and CDS Hooks cards), the
  * feedback clinicians gave on cards (accepted / overridden with reason), and per-tenant rule
  * settings. Writes are transactions; the file is opened in WAL mode.
+ *
+ * The audit rows of answers are written by a thread of their own (see AUDIT_WRITER): a commit can
+ * wait for another process's lock (SQLite's busy handler sleeps 1, 2, 5, 10 ms…) or run a WAL
+ * checkpoint with its fsync, 5-12 ms each here, and on the request thread that stalled every call
+ * queued behind it. Reads that must see the rows (findCard, feedback, audit) wait until the writer
+ * has committed everything sent to it.
  */
 
 export type Severity = 'info' | 'warning' | 'critical';
@@ -157,8 +165,48 @@ function migrateCardRows(db: Database.Database): void {
   }).immediate();
 }
 
+/**
+ * The audit writer thread (eval'd, so it runs the same from the TypeScript sources under vitest and
+ * from dist). It owns a connection of its own, inserts each batch in one transaction, then raises
+ * the shared counter to the batch's number; WAL checkpoints (SQLite's automatic ones) happen on its
+ * commits, so on this thread too. A failed batch is reported, and still counted, so no reader waits.
+ */
+const AUDIT_WRITER = `
+const { parentPort, workerData } = require('node:worker_threads');
+const Database = require(workerData.driver);
+const done = new Int32Array(workerData.done);
+const db = new Database(workerData.path);
+db.pragma('synchronous = NORMAL');
+const insert = db.prepare(workerData.insert);
+const tx = db.transaction((rows) => { for (const r of rows) insert.run(r); });
+parentPort.on('message', (m) => {
+  if (m.close) {
+    db.close();
+    Atomics.store(done, 1, 1);
+    Atomics.notify(done, 1);
+    parentPort.close();
+    return;
+  }
+  try {
+    tx(m.rows);
+  } catch (error) {
+    parentPort.postMessage({ error: String(error && error.message), rows: m.rows.length });
+  }
+  Atomics.store(done, 0, m.id);
+  Atomics.notify(done, 0);
+});
+`;
+
+/** Longest a read waits for the audit writer, and close for it to finish. */
+const WRITER_WAIT_MS = 10_000;
+
+export interface StoreOptions {
+  /** A batch of audit rows the writer thread could not commit (default: a line on stderr). */
+  onWriteError?: (message: string, rows: number) => void;
+}
+
 /** Open (and create) the store. `file` is a path or `:memory:`. */
-export function openStore(dataDir: string, file: string): Store {
+export function openStore(dataDir: string, file: string, options: StoreOptions = {}): Store {
   let db: Database.Database;
   try {
     if (file === ':memory:') db = new Database(':memory:');
@@ -183,11 +231,22 @@ export function openStore(dataDir: string, file: string): Store {
   // One row per answer (per run of cards sharing a base uuid, see cardUuids): its cards are a JSON
   // array of [cardId, alertId, ruleId, ruleVersion, severity]. A row and an index entry per card had
   // cost 0.1-0.3 ms of an order-sign call. Positional parameters: no lookup per column.
-  const insertAnswer = db.prepare(
-    `INSERT INTO alert_answer (at, tenant, channel, endpoint, request_id, patient_id, encounter_id, hook_instance, card_base, cards)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-  );
-  const insertAnswerRows = (ctx: AuditContext, alerts: ShownAlert[], at: string) => {
+  const insertAnswerSql = `INSERT INTO alert_answer (at, tenant, channel, endpoint, request_id, patient_id, encounter_id, hook_instance, card_base, cards)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
+  /** The rows of one answer: one per run of cards that share a base uuid. */
+  type InsertRow = [
+    string,
+    string,
+    string,
+    string,
+    string,
+    string | null,
+    string | null,
+    string | null,
+    string,
+    string,
+  ];
+  const answerRows = (ctx: AuditContext, alerts: ShownAlert[], at: string, out: InsertRow[]) => {
     const patientId = ctx.patientId ?? null;
     const encounterId = ctx.encounterId ?? null;
     const hookInstance = ctx.hookInstance ?? null;
@@ -201,7 +260,7 @@ export function openStore(dataDir: string, file: string): Store {
         i++;
         // Cards of other ids (REST alert ids) get a row each, found by their own id.
       } while (base !== undefined && i < alerts.length && cardBase(alerts[i]!.cardId) === base);
-      insertAnswer.run(
+      out.push([
         at,
         ctx.tenant,
         ctx.channel,
@@ -212,7 +271,7 @@ export function openStore(dataDir: string, file: string): Store {
         hookInstance,
         base ?? first.cardId,
         JSON.stringify(cards),
-      );
+      ]);
     }
   };
   const answerColumns =
@@ -338,8 +397,10 @@ export function openStore(dataDir: string, file: string): Store {
   let pending: { ctx: AuditContext; alerts: ShownAlert[]; at: string }[] = [];
   let pendingRows = 0;
   let timer: NodeJS.Timeout | undefined;
-  const flushTx = db.transaction((batch: { ctx: AuditContext; alerts: ShownAlert[]; at: string }[]) => {
-    for (const { ctx, alerts, at } of batch) insertAnswerRows(ctx, alerts, at);
+  const writer = file === ':memory:' ? undefined : startWriter(db, insertAnswerSql, options);
+  const insertAnswer = db.prepare(insertAnswerSql);
+  const insertTx = db.transaction((rows: InsertRow[]) => {
+    for (const r of rows) insertAnswer.run(r);
   });
   function flush(): void {
     if (timer) {
@@ -347,10 +408,17 @@ export function openStore(dataDir: string, file: string): Store {
       timer = undefined;
     }
     if (!pending.length || !open) return;
-    const batch = pending;
+    const rows: InsertRow[] = [];
+    for (const { ctx, alerts, at } of pending) answerRows(ctx, alerts, at, rows);
     pending = [];
     pendingRows = 0;
-    flushTx(batch);
+    // Without a (live) writer thread: commit here, as an in-memory store always does.
+    if (!writer?.send(rows)) insertTx(rows);
+  }
+  /** Everything recorded so far is committed (the reads below must see it). */
+  function settle(): void {
+    flush();
+    writer?.wait();
   }
 
   return {
@@ -362,11 +430,11 @@ export function openStore(dataDir: string, file: string): Store {
       else timer ??= setTimeout(flush, FLUSH_MS);
     },
     findCard(tenant, cardId) {
-      flush();
+      settle();
       return findCardRow(tenant, cardId);
     },
     recordFeedback(entries) {
-      flush();
+      settle();
       if (entries.length) feedbackTx(entries);
     },
     feedback(tenant, filter = {}) {
@@ -381,7 +449,7 @@ export function openStore(dataDir: string, file: string): Store {
       return rows.map((r) => ({ ...r, acceptedSuggestions: JSON.parse(r.acceptedSuggestions) as string[] }));
     },
     audit(tenant, limit = 100) {
-      flush();
+      settle();
       const rows: AuditRow[] = [];
       if (limit <= 0) return rows;
       for (const answer of selectAnswers.iterate(tenant) as Iterable<AnswerRow>) {
@@ -426,7 +494,66 @@ export function openStore(dataDir: string, file: string): Store {
       if (!open) return;
       flush();
       open = false;
+      writer?.close();
       db.close();
+    },
+  };
+}
+
+/**
+ * Start the audit writer thread on the store's file. `send` hands it a batch; `wait` blocks until
+ * it has committed every batch sent; `close` lets it finish its queue, close its connection and exit.
+ * The request thread's own connection no longer checkpoints (the writer's commits do).
+ */
+function startWriter(db: Database.Database, insert: string, options: StoreOptions) {
+  db.pragma('wal_autocheckpoint = 0');
+  const done = new SharedArrayBuffer(8);
+  const state = new Int32Array(done);
+  const worker = new Worker(AUDIT_WRITER, {
+    eval: true,
+    workerData: {
+      path: db.name,
+      driver: createRequire(import.meta.url).resolve('better-sqlite3'),
+      insert,
+      done,
+    },
+  });
+  worker.unref();
+  const onWriteError =
+    options.onWriteError ??
+    ((message: string, rows: number) =>
+      process.stderr.write(
+        `${JSON.stringify({ level: 50, msg: 'audit rows not written', rows, error: message })}\n`,
+      ));
+  let sent = 0;
+  let alive = true;
+  worker.on('message', (m: { error: string; rows: number }) => onWriteError(m.error, m.rows));
+  worker.on('error', (error) => onWriteError(error.message, 0));
+  // A writer that died (it should not) is replaced by commits on the request thread.
+  worker.on('exit', () => {
+    alive = false;
+  });
+  const block = (index: number, until: (value: number) => boolean) => {
+    const end = Date.now() + WRITER_WAIT_MS;
+    for (let v = Atomics.load(state, index); alive && !until(v); v = Atomics.load(state, index)) {
+      const left = end - Date.now();
+      if (left <= 0 || Atomics.wait(state, index, v, left) === 'timed-out')
+        throw new CdssError('CDSS_ERR_IO', 'The audit writer did not finish in time');
+    }
+  };
+  return {
+    /** false when the thread is gone: the caller commits the rows itself. */
+    send(rows: unknown[]): boolean {
+      if (!alive) return false;
+      worker.postMessage({ id: ++sent, rows });
+      return true;
+    },
+    wait() {
+      block(0, (v) => v >= sent);
+    },
+    close() {
+      worker.postMessage({ close: true });
+      block(1, (v) => v === 1);
     },
   };
 }
