@@ -39,6 +39,21 @@ export function workerCount(config: Pick<ServiceConfig, 'workers'>): number {
   return config.workers === 'auto' ? availableParallelism() : config.workers;
 }
 
+/**
+ * Node flags for the workers: the primary's own, plus `--max-semi-space-size` when `semiSpaceMb` > 0
+ * and neither the primary's flags nor NODE_OPTIONS set it already.
+ */
+export function workerExecArgv(
+  execArgv: readonly string[],
+  nodeOptions: string | undefined,
+  semiSpaceMb: number,
+): string[] {
+  const given = [...execArgv, ...(nodeOptions ?? '').split(/\s+/)].some((f) =>
+    /^--max[-_]semi[-_]space[-_]size(=|$)/.test(f),
+  );
+  return semiSpaceMb > 0 && !given ? [...execArgv, `--max-semi-space-size=${semiSpaceMb}`] : [...execArgv];
+}
+
 /** This process's worker index, or undefined when it is not a cluster worker. */
 export function workerIndex(): number | undefined {
   if (!cluster.isWorker) return undefined;
@@ -122,6 +137,8 @@ export interface SupervisorOptions {
   onReady(url: string, fields: Record<string, unknown>): void;
   /** A worker that dies is restarted unless this many died in the last minute (default 5). */
   maxRestartsPerMinute?: number;
+  /** Node flags of the workers (default: the primary's own). */
+  execArgv?: string[];
 }
 
 /**
@@ -138,6 +155,7 @@ export function superviseWorkers(options: SupervisorOptions): void {
   let stopping = false;
   let exitCode = 0;
 
+  if (options.execArgv) cluster.setupPrimary({ execArgv: options.execArgv });
   const fork = (index: number) => {
     const worker = cluster.fork({ [WORKER_INDEX_ENV]: String(index) });
     byIndex.set(index, worker);

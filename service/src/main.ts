@@ -9,6 +9,7 @@ import {
   shareAcceptedTokens,
   superviseWorkers,
   workerCount,
+  workerExecArgv,
   workerIndex,
 } from './cluster.js';
 import { baseUrl, configFromEnv, ENV_VARS, type ServiceConfig } from './config.js';
@@ -58,6 +59,7 @@ function runPrimary(config: ServiceConfig, workers: number): void {
   superviseWorkers({
     workers,
     shutdownTimeoutMs: config.shutdownTimeoutMs,
+    execArgv: workerExecArgv(process.execArgv, process.env.NODE_OPTIONS, config.semiSpaceMb),
     log,
     onReady(url, fields) {
       logReviewSetup(log, url, review);

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { cardUuids } from './cds-hooks/uuid.js';
-import { workerCount } from './cluster.js';
+import { workerCount, workerExecArgv } from './cluster.js';
 import { configFromEnv } from './config.js';
 import { openStore, type Store } from './store.js';
 
@@ -203,5 +203,19 @@ describe('WORKERS', () => {
     expect(workerCount(configFromEnv({ WORKERS: 'auto' }))).toBeGreaterThanOrEqual(1);
     for (const bad of ['0', '-1', '1.5', 'many'])
       expect(() => configFromEnv({ WORKERS: bad }), bad).toThrow(/WORKERS/);
+  });
+
+  it("gives the workers a larger young generation unless node's flags already set one", () => {
+    expect(configFromEnv({}).semiSpaceMb).toBe(64);
+    expect(configFromEnv({ V8_SEMI_SPACE_MB: '0' }).semiSpaceMb).toBe(0);
+    for (const bad of ['-1', '2.5', 'big', '4096'])
+      expect(() => configFromEnv({ V8_SEMI_SPACE_MB: bad }), bad).toThrow(/V8_SEMI_SPACE_MB/);
+    expect(workerExecArgv(['--enable-source-maps'], undefined, 64)).toEqual([
+      '--enable-source-maps',
+      '--max-semi-space-size=64',
+    ]);
+    expect(workerExecArgv([], '', 0)).toEqual([]);
+    expect(workerExecArgv(['--max-semi-space-size=32'], undefined, 64)).toEqual(['--max-semi-space-size=32']);
+    expect(workerExecArgv([], '--max-old-space-size=4096 --max_semi_space_size=8', 64)).toEqual([]);
   });
 });
