@@ -529,9 +529,11 @@ function startWriter(db: Database.Database, insert: string, options: StoreOption
   let alive = true;
   worker.on('message', (m: { error: string; rows: number }) => onWriteError(m.error, m.rows));
   worker.on('error', (error) => onWriteError(error.message, 0));
-  // A writer that died (it should not) is replaced by commits on the request thread.
+  // A writer that died (it should not) is replaced by commits on the request thread, which then
+  // checkpoints again.
   worker.on('exit', () => {
     alive = false;
+    if (db.open) db.pragma('wal_autocheckpoint = 1000');
   });
   const block = (index: number, until: (value: number) => boolean) => {
     const end = Date.now() + WRITER_WAIT_MS;
@@ -545,11 +547,12 @@ function startWriter(db: Database.Database, insert: string, options: StoreOption
     /** false when the thread is gone: the caller commits the rows itself. */
     send(rows: unknown[]): boolean {
       if (!alive) return false;
-      worker.postMessage({ id: ++sent, rows });
+      sent = (sent + 1) | 0; // the shared counter is an Int32: batch numbers wrap, compared as such
+      worker.postMessage({ id: sent, rows });
       return true;
     },
     wait() {
-      block(0, (v) => v >= sent);
+      block(0, (v) => ((v - sent) | 0) >= 0);
     },
     close() {
       worker.postMessage({ close: true });
