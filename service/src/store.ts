@@ -397,7 +397,9 @@ export function openStore(dataDir: string, file: string, options: StoreOptions =
   let pending: { ctx: AuditContext; alerts: ShownAlert[]; at: string }[] = [];
   let pendingRows = 0;
   let timer: NodeJS.Timeout | undefined;
-  const writer = file === ':memory:' ? undefined : startWriter(db, insertAnswerSql, options);
+  // Started with the first batch: a store opened only to migrate it (the cluster primary) or to
+  // read never starts a thread.
+  let writer: Writer | undefined;
   const insertAnswer = db.prepare(insertAnswerSql);
   const insertTx = db.transaction((rows: InsertRow[]) => {
     for (const r of rows) insertAnswer.run(r);
@@ -412,6 +414,7 @@ export function openStore(dataDir: string, file: string, options: StoreOptions =
     for (const { ctx, alerts, at } of pending) answerRows(ctx, alerts, at, rows);
     pending = [];
     pendingRows = 0;
+    if (file !== ':memory:') writer ??= startWriter(db, insertAnswerSql, options);
     // Without a (live) writer thread: commit here, as an in-memory store always does.
     if (!writer?.send(rows)) insertTx(rows);
   }
@@ -499,6 +502,8 @@ export function openStore(dataDir: string, file: string, options: StoreOptions =
     },
   };
 }
+
+type Writer = ReturnType<typeof startWriter>;
 
 /**
  * Start the audit writer thread on the store's file. `send` hands it a batch; `wait` blocks until
