@@ -53,11 +53,8 @@ class Member:
         self.model.eval()
         self.name = f'{folder.name}={checkpoint.name}'
 
-    @torch.no_grad()
     def emissions(self, chunks: list[str]) -> torch.Tensor:
-        items = [(*T.encode_chunk(c, self.cidx, self.bidx), [0] * len(c)) for c in chunks]
-        chars, bl, br, _, _, lengths, lex = T.make_batch(items)
-        return self.model.head_main(self.model.encode(chars, bl, br, lengths, lex))
+        return T.main_emissions(self.model, chunks, self.cidx, self.bidx)
 
 
 class Ensemble:
@@ -68,23 +65,8 @@ class Ensemble:
             for name in ('trans', 'start', 'end'):
                 getattr(self.crf, name).copy_(sum(getattr(m.model.crf_main, name) for m in members) / len(members))
 
-    @torch.no_grad()
     def predict(self, text: str) -> set[tuple[int, int, str]]:
-        norm = T.normalize(text)
-        spans = T.segment(text)
-        chunks = [norm[a:b] for a, b in spans]
-        if not chunks:
-            return set()
-        emis = sum(m.emissions(chunks) for m in self.members) / len(self.members)
-        mask = torch.zeros(len(chunks), emis.shape[1], dtype=torch.bool)
-        for i, c in enumerate(chunks):
-            mask[i, : len(c)] = True
-        labels = T.bioes_labels(T.MAIN_TYPES)
-        found = set()
-        for (a, _), path in zip(spans, self.crf.decode(emis, mask)):
-            for s, e, t in T.spans_from_tags([labels[x] for x in path]):
-                found.add((a + s, a + e, t))
-        return found
+        return T.tag_text(text, lambda chunks: sum(m.emissions(chunks) for m in self.members) / len(self.members), self.crf)
 
 
 def main() -> None:

@@ -766,23 +766,36 @@ def spans_from_tags(tags: list[str]) -> list[tuple[int, int, str]]:
 
 
 @torch.no_grad()
+def main_emissions(model: Tagger, chunks: list[str], cidx, bidx) -> torch.Tensor:
+    """Main-head emissions (chunks, longest chunk, labels) of normalised chunk texts, batched and padded."""
+    items = [(*encode_chunk(c, cidx, bidx), [0] * len(c)) for c in chunks]
+    chars, bl, br, _, _, lengths, lex = make_batch(items)
+    return model.head_main(model.encode(chars, bl, br, lengths, lex))
+
+
+@torch.no_grad()
+def tag_text(text: str, emissions, crf: Crf) -> set:
+    """Main-head mentions (start, end, type) of one text: chunked as at inference, `emissions(chunk
+    texts)` scored, each chunk decoded by `crf`."""
+    norm = normalize(text)
+    chunks = segment(text)
+    if not chunks:
+        return set()
+    emis = emissions([norm[a:b] for a, b in chunks])
+    mask = torch.zeros(len(chunks), emis.shape[1], dtype=torch.bool)
+    for i, (a, b) in enumerate(chunks):
+        mask[i, : b - a] = True
+    labels = bioes_labels(MAIN_TYPES)
+    found = set()
+    for (a, _), path in zip(chunks, crf.decode(emis, mask)):
+        for s, e, t in spans_from_tags([labels[x] for x in path]):
+            found.add((a + s, a + e, t))
+    return found
+
+
 def predict_records(model: Tagger, records: list[dict], cidx, bidx) -> list[set]:
     model.eval()
-    labels = bioes_labels(MAIN_TYPES)
-    preds = []
-    for r in records:
-        text = r['text']
-        norm = normalize(text)
-        chunks = segment(text)
-        items = [(*encode_chunk(norm[a:b], cidx, bidx), [0] * (b - a)) for a, b in chunks]
-        chars, bl, br, _, mask, lengths, lex = make_batch(items)
-        h = model.encode(chars, bl, br, lengths, lex)
-        paths = model.crf_main.decode(model.head_main(h), mask)
-        found = set()
-        for (a, _), path in zip(chunks, paths):
-            for s, e, t in spans_from_tags([labels[x] for x in path]):
-                found.add((a + s, a + e, t))
-        preds.append(found)
+    preds = [tag_text(r['text'], lambda chunks: main_emissions(model, chunks, cidx, bidx), model.crf_main) for r in records]
     model.train()
     return preds
 
