@@ -73,8 +73,10 @@ const pvRate = Number(values['pv-rate']);
 const connections = Number(values.connections);
 const repeat = Number(values.repeat);
 if (!Number.isInteger(repeat) || repeat < 1) throw new Error('--repeat must be a whole number >= 1');
-if (values.only !== undefined && !['typical', 'conflict-heavy'].includes(values.only))
-  throw new Error('--only must be typical or conflict-heavy');
+const ORDER_SETS = ['typical', 'conflict-heavy'] as const;
+/** The order sets measured (`--only` picks one). */
+const measuredSets = ORDER_SETS.filter((kind) => values.only === undefined || values.only === kind);
+if (measuredSets.length === 0) throw new Error(`--only must be one of ${ORDER_SETS.join(', ')}`);
 
 const median = (xs: number[]) => {
   const sorted = [...xs].sort((a, b) => a - b);
@@ -192,6 +194,10 @@ const orderSign = JSON.stringify({
   },
   prefetch: { patient, conditions, medications: active, allergies },
 });
+const orderSetBody: Record<(typeof ORDER_SETS)[number], string> = {
+  typical: orderSignTypical,
+  'conflict-heavy': orderSign,
+};
 
 const NOTE_SENTENCES = [
   '患者男性，75岁，因“反复心悸、气促3年，加重伴双下肢水肿1周”入院。',
@@ -570,19 +576,14 @@ try {
         : load;
     for (let rep = 1; rep <= repeat; rep++) {
       const suffix = repeat > 1 ? ` #${rep}` : '';
-      for (const [kind, body] of (
-        [
-          ['typical', orderSignTypical],
-          ['conflict-heavy', orderSign],
-        ] as const
-      ).filter(([kind]) => !values.only || values.only === kind)) {
+      for (const kind of measuredSets) {
         runs.push(
           await measured(() =>
             orderLoad({
               name: `order-sign, 10 drafts, ${kind}${suffix}`,
               base,
               path: '/cds-services/yijian-order-sign',
-              body,
+              body: orderSetBody[kind],
               ratePerSec: rate,
               seconds: duration,
               target: 'p99 < 20 ms',
@@ -625,7 +626,7 @@ try {
       );
     }
     if (repeat > 1)
-      for (const kind of values.only ? [values.only] : ['typical', 'conflict-heavy']) {
+      for (const kind of measuredSets) {
         const of = runs.filter((r) => r.name.startsWith(`order-sign, 10 drafts, ${kind} #`));
         const med = (f: (r: Run) => number) => median(of.map(f));
         const met = of.filter((r) => r.p99 < 20 && r.achievedRate >= 0.98 * r.targetRate).length;
