@@ -12,7 +12,9 @@ may have different vocabularies; they must share the lexicon and the label set.
       --member models/ner/train/.cache/1.2.0-seed2=models/ner/train/.cache/1.2.0-seed2.best.pt \
       --pseudo-out models/ner/train/.cache/pseudo.jsonl
 
-`--pseudo-out` writes the ensemble's mentions (CCKS 2019 labels, the corpora's JSONL format) on the
+`--soft-out` writes the ensemble's per-character label marginals (forward-backward under the
+averaged emissions and CRF) for the main training chunks and the chunks of those same texts, for
+`train.py --distill` (knowledge distillation into one model). `--pseudo-out` writes the ensemble's mentions (CCKS 2019 labels, the corpora's JSONL format) on the
 texts of CCKS 2017 train and `cmb_clin_cases.txt` of the unlabelled folder, for `train.py --pseudo`.
 The file is derived from ../shared data: it stays in the ignored .cache and is never committed.
 """
@@ -65,8 +67,38 @@ class Ensemble:
             for name in ('trans', 'start', 'end'):
                 getattr(self.crf, name).copy_(sum(getattr(m.model.crf_main, name) for m in members) / len(members))
 
+    def emissions(self, chunks: list[str]) -> torch.Tensor:
+        return sum(m.emissions(chunks) for m in self.members) / len(self.members)
+
+    def marginals(self, chunks: list[str]) -> list:
+        """Per-chunk label marginals (length, labels) under the averaged emissions and CRF, float16."""
+        emis = self.emissions(chunks)
+        mask = torch.zeros(len(chunks), emis.shape[1], dtype=torch.bool)
+        for i, c in enumerate(chunks):
+            mask[i, : len(c)] = True
+        q = self.crf.marginals(emis, mask)
+        return [q[i, : len(c)].to(torch.float16).clone() for i, c in enumerate(chunks)]
+
     def predict(self, text: str) -> set[tuple[int, int, str]]:
-        return T.tag_text(text, lambda chunks: sum(m.emissions(chunks) for m in self.members) / len(self.members), self.crf)
+        return T.tag_text(text, self.emissions, self.crf)
+
+
+def write_soft(ens: Ensemble, path: str, c19: list[dict], dev_texts: set[str], extra: list[str], corpora: Path) -> None:
+    """The teacher's marginals for every main training chunk (CCKS 2019 train minus dev, CCKS 2020 new:
+    train.py's main chunks) and every chunk of the unlabelled `extra` texts, keyed by normalised chunk text."""
+    dup = set((corpora / 'ccks2020/ids_also_in_ccks2019_train.txt').read_text().split())
+    c20 = [r for r in T.read_jsonl(corpora / 'ccks2020/train.jsonl') if r['id'] not in dup]
+    train = [r for i, r in enumerate(c19) if (i + 1) % 10 != 0] + c20
+    chunks = {T.normalize(r['text'])[a:b] for r in train if r['text'] not in dev_texts for a, b in T.segment(r['text'])}
+    chunks |= {T.normalize(t)[a:b] for t in extra for a, b in T.segment(t)}
+    chunks.discard('')
+    ordered = sorted(chunks, key=len)
+    soft: dict[str, torch.Tensor] = {}
+    for i in range(0, len(ordered), 64):
+        part = ordered[i : i + 64]
+        soft.update(zip(part, ens.marginals(part)))
+    torch.save(soft, path)
+    T.log(f'wrote {path}: marginals of {len(soft)} chunks ({sum(map(len, soft))} characters)')
 
 
 def main() -> None:
@@ -75,6 +107,12 @@ def main() -> None:
     ap.add_argument('--lexicon', default=str(HERE / '.cache/lexicon.json'))
     ap.add_argument('--pseudo-out', metavar='FILE', help='write pseudo-labelled CCKS 2017 + clinical-case texts here')
     ap.add_argument('--each', action='store_true', help='also score every member alone')
+    ap.add_argument(
+        '--soft-out',
+        metavar='FILE',
+        help='write the ensemble\'s per-character label marginals (torch.save: normalised chunk text -> float16 [length, labels]) '
+        'for the main training chunks and the chunks of the --pseudo-out texts, for train.py --distill',
+    )
     args = ap.parse_args()
     torch.set_num_threads(1)
     T.LEXICON = T.Lexicon(Path(args.lexicon))
@@ -94,7 +132,7 @@ def main() -> None:
     T.log(f'ensemble of {len(members)}: dev P {sc["micro"]["precision"]:.4f} R {sc["micro"]["recall"]:.4f} F1 {sc["micro"]["f1"]:.4f}')
     for t in T.MAIN_TYPES:
         T.log(f'  {t:10s} P {sc[t]["precision"]:.4f} R {sc[t]["recall"]:.4f} F1 {sc[t]["f1"]:.4f} ({sc[t]["support"]})')
-    if not args.pseudo_out:
+    if not args.pseudo_out and not args.soft_out:
         return
     dev_texts = {r['text'] for r in dev}
     texts = [(r['id'], r['text']) for r in T.read_jsonl(corpora / 'ccks2017/train.jsonl')]
@@ -102,6 +140,10 @@ def main() -> None:
     if cases.exists():
         texts += [(f'cmb-clin-{i}', line.rstrip('\n')) for i, line in enumerate(cases.read_text(encoding='utf-8').splitlines()) if line.strip()]
     texts = [(i, t) for i, t in texts if t not in dev_texts]
+    if args.soft_out:
+        write_soft(ens, args.soft_out, c19, dev_texts, [t for _, t in texts], corpora)
+    if not args.pseudo_out:
+        return
     n = 0
     with open(args.pseudo_out, 'w', encoding='utf-8') as fh:
         for rid, text in texts:

@@ -607,6 +607,10 @@ class Crf(nn.Module):
         return self.trans + self.c_trans, self.start + self.c_start, self.end + self.c_end
 
     def nll(self, emis: torch.Tensor, tags: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        return self.nll_rows(emis, tags, mask).sum()
+
+    def nll_rows(self, emis: torch.Tensor, tags: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        """Negative log-likelihood of the gold tags, per batch row."""
         trans, start, end = self._mats()
         b, t, _ = emis.shape
         maskf = mask.float()
@@ -619,12 +623,56 @@ class Crf(nn.Module):
         last = tags.gather(1, (lengths - 1).unsqueeze(1)).squeeze(1)
         score = score + end[last]
         # partition
-        alpha = start.unsqueeze(0) + emis[:, 0]
-        for i in range(1, t):
-            nxt = torch.logsumexp(alpha.unsqueeze(2) + trans.unsqueeze(0), dim=1) + emis[:, i]
-            alpha = torch.where(mask[:, i].unsqueeze(1), nxt, alpha)
-        log_z = torch.logsumexp(alpha + end.unsqueeze(0), dim=1)
-        return (log_z - score).sum()
+        log_z = torch.logsumexp(self._forward(emis, mask, trans, start)[-1] + end.unsqueeze(0), dim=1)
+        return log_z - score
+
+    def _forward(self, emis: torch.Tensor, mask: torch.Tensor, trans, start) -> list[torch.Tensor]:
+        """Forward log-scores alpha[i] (batch, labels) of every position (a padded position keeps the last)."""
+        alpha = [start.unsqueeze(0) + emis[:, 0]]
+        for i in range(1, emis.shape[1]):
+            nxt = torch.logsumexp(alpha[-1].unsqueeze(2) + trans.unsqueeze(0), dim=1) + emis[:, i]
+            alpha.append(torch.where(mask[:, i].unsqueeze(1), nxt, alpha[-1]))
+        return alpha
+
+    def soft_nll_rows(self, emis: torch.Tensor, q: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        """Cross-entropy of the CRF against soft targets `q` (batch, time, labels), per batch row: `q` holds
+        per-position label marginals of a teacher (`marginals`). log Z minus the expected score, with
+        the pairwise expectation taken as q[t-1] x q[t] over the learned transitions only (the constraint
+        scores are constants, so they change the loss value, not its gradient). Its gradient on the
+        emissions is the student's marginals minus the teacher's."""
+        trans, start, end = self._mats()
+        maskf = mask.float()
+        log_z = torch.logsumexp(self._forward(emis, mask, trans, start)[-1] + end.unsqueeze(0), dim=1)
+        expected = ((q * emis).sum(2) * maskf).sum(1)
+        pair = torch.einsum('btk,kl,btl->bt', q[:, :-1], self.trans, q[:, 1:])
+        expected = expected + (pair * maskf[:, 1:]).sum(1)
+        expected = expected + (q[:, 0] * self.start).sum(1)
+        last = (mask.sum(1) - 1).clamp(min=0)
+        q_last = q.gather(1, last.view(-1, 1, 1).expand(-1, 1, q.shape[2])).squeeze(1)
+        expected = expected + (q_last * self.end).sum(1)
+        return log_z - expected
+
+    @torch.no_grad()
+    def marginals(self, emis: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        """Per-position label marginals (batch, time, labels) by forward-backward; padding rows are 0."""
+        trans, start, end = self._mats()
+        b, t, k = emis.shape
+        alpha = self._forward(emis, mask, trans, start)
+        lengths = mask.sum(1)
+        beta = [None] * t
+        nxt = end.unsqueeze(0).expand(b, k)
+        for i in range(t - 1, -1, -1):
+            # at the last real position beta is `end`; before it, one step back through trans
+            is_last = (lengths - 1 == i).unsqueeze(1)
+            if i == t - 1:
+                cur = nxt
+            else:
+                step = torch.logsumexp(trans.unsqueeze(0) + (emis[:, i + 1] + beta[i + 1]).unsqueeze(1), dim=2)
+                cur = torch.where(is_last, end.unsqueeze(0).expand(b, k), step)
+            beta[i] = cur
+        logp = torch.stack([a + bb for a, bb in zip(alpha, beta)], dim=1)
+        logp = logp - torch.logsumexp(logp, dim=2, keepdim=True)
+        return logp.exp() * mask.unsqueeze(2).float()
 
     @torch.no_grad()
     def decode(self, emis: torch.Tensor, mask: torch.Tensor) -> list[list[int]]:
@@ -720,7 +768,8 @@ def make_batch(items: list[tuple]):
     br = torch.zeros(b, n, dtype=torch.long)
     tags = torch.zeros(b, n, dtype=torch.long)
     mask = torch.zeros(b, n, dtype=torch.bool)
-    for i, (c, l, r, f, t) in enumerate(items):
+    for i, it in enumerate(items):
+        c, l, r, f, t = it[:5]  # --distill items carry (teacher marginals, has gold tags) after these
         k = len(c)
         if lex is not None:
             lex[i, :k] = torch.from_numpy(f)
@@ -731,6 +780,27 @@ def make_batch(items: list[tuple]):
         mask[i, :k] = True
     lengths = mask.sum(1)
     return chars, bl, br, tags, mask, lengths, lex
+
+
+def distill_loss(model: 'Tagger', emis: torch.Tensor, items: list[tuple], tags, mask, alpha: float) -> torch.Tensor:
+    """Main-head loss of a --distill batch: items are (chars, left, right, features, tags, marginals or
+    None, has gold). A gold chunk with marginals: (1 - alpha) x CRF NLL + alpha x cross-entropy against the
+    teacher; without: the NLL alone; a chunk of unlabelled text: the cross-entropy alone."""
+    b, n, k = emis.shape
+    q = torch.zeros(b, n, k)
+    has_q = torch.zeros(b, dtype=torch.bool)
+    gold = torch.zeros(b, dtype=torch.bool)
+    for i, it in enumerate(items):
+        if it[5] is not None:
+            q[i, : len(it[0])] = it[5].float()
+            has_q[i] = True
+        gold[i] = it[6]
+    w_nll = torch.where(has_q, 1.0 - alpha, 1.0) * gold.float()
+    w_soft = torch.where(gold, alpha, 1.0) * has_q.float()
+    loss = (model.crf_main.nll_rows(emis, tags, mask) * w_nll).sum() if bool(gold.any()) else emis.sum() * 0
+    if bool(has_q.any()):
+        loss = loss + (model.crf_main.soft_nll_rows(emis, q, mask) * w_soft).sum()
+    return loss
 
 
 def batches(data: list, batch_size: int, rng: random.Random) -> list[list]:
@@ -903,7 +973,7 @@ def average_states(states: list[dict]) -> dict:
     return {k: (sum(s[k].float() for s in states) / len(states)).to(states[0][k].dtype) for k in states[0]}
 
 
-def train(model, args, main_data, sym_data, aux_data, dev, cidx, bidx, rng, cache, pseudo_data=()):
+def train(model, args, main_data, sym_data, aux_data, dev, cidx, bidx, rng, cache, pseudo_data=(), soft_data=()):
     opt = torch.optim.Adam([p for p in model.parameters() if p.requires_grad], lr=args.lr)
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda ep: 1.0 / (1.0 + 0.05 * ep))
     best_f1, best_state, best_epoch = -1.0, None, -1
@@ -916,6 +986,8 @@ def train(model, args, main_data, sym_data, aux_data, dev, cidx, bidx, rng, cach
         main_pool = main_data
         if pseudo_data:  # machine-labelled chunks (--pseudo) join the main head's pool, a share per epoch
             main_pool = main_data + rng.sample(pseudo_data, int(len(pseudo_data) * args.pseudo_weight))
+        if soft_data:  # --distill: chunks of unlabelled text with only the teacher's marginals, a share per epoch
+            main_pool = main_pool + rng.sample(soft_data, int(len(soft_data) * args.distill_weight))
         jobs = [('main', b) for b in batches(main_pool, args.batch_size, rng)]
         jobs += [('sym', b) for b in batches(sym_take, args.batch_size, rng)]
         if aux_data:
@@ -926,7 +998,9 @@ def train(model, args, main_data, sym_data, aux_data, dev, cidx, bidx, rng, cach
         for head, items in jobs:
             chars_t, bl, br, tags, mask, lengths, lex = make_batch(items)
             hid = model.encode(chars_t, bl, br, lengths, lex)
-            if head == 'main':
+            if head == 'main' and args.distill:
+                loss = distill_loss(model, model.head_main(hid), items, tags, mask, args.distill_alpha)
+            elif head == 'main':
                 loss = model.crf_main.nll(model.head_main(hid), tags, mask)
             elif head == 'sym':
                 loss = model.crf_sym.nll(model.head_sym(hid), tags, mask)
@@ -1210,6 +1284,9 @@ def main() -> None:
     ap.add_argument('--lm-epochs', type=int, default=1)
     ap.add_argument('--pseudo', metavar='FILE', help='JSONL (corpora format, CCKS 2019 labels) of machine-labelled records for the main head (ensemble.py --pseudo-out)')
     ap.add_argument('--pseudo-weight', type=float, default=1.0, help='share of the --pseudo chunks used per epoch')
+    ap.add_argument('--distill', metavar='FILE', help='teacher marginals from ensemble.py --soft-out: knowledge distillation into this model')
+    ap.add_argument('--distill-alpha', type=float, default=0.5, help='--distill: weight of the teacher term on gold chunks (the NLL gets 1 - alpha)')
+    ap.add_argument('--distill-weight', type=float, default=1.0, help='--distill: share of the unlabelled (teacher-only) chunks used per epoch')
     ap.add_argument('--average-last', type=int, default=0, help='also score the average of the last K epoch weights each epoch')
     ap.add_argument('--word-features', choices=['none', 'jieba'], default='none', help='jieba: per-character B/M/E/S word-boundary bits (segment.mjs)')
     ap.add_argument('--no-word-hmm', action='store_true', help='--word-features jieba without jieba\'s HMM for unknown words')
@@ -1341,6 +1418,18 @@ def main() -> None:
     sym_data = [(*encode_chunk(t, cidx, bidx), tags) for t, tags in sym_chunks]
     aux_data = [(*encode_chunk(t, cidx, bidx), tags) for t, tags in aux_chunks]
     pseudo_data = [(*encode_chunk(t, cidx, bidx), tags) for t, tags in pseudo_chunks]
+    soft_data: list = []
+    if args.distill:
+        soft = torch.load(args.distill)
+        dev_chunk_texts = {normalize(r['text'])[a:b] for r in dev for a, b in segment(r['text'])}
+        main_texts = {t for t, _ in main_chunks}
+        main_data = [(*item, soft.get(t), True) for item, (t, _) in zip(main_data, main_chunks)]
+        extra = sorted(t for t in soft if t not in main_texts and t not in dev_chunk_texts)
+        soft_data = [(*encode_chunk(t, cidx, bidx), [0] * len(t), soft[t], False) for t in (extra[:200] if args.smoke else extra)]
+        covered = sum(1 for it in main_data if it[5] is not None)
+        log(f'distillation: teacher marginals for {covered} of {len(main_data)} main chunks, {len(soft_data)} unlabelled chunks '
+            f'({args.distill_weight:.0%} per epoch), alpha {args.distill_alpha}')
+        del soft
 
     args.run_name = out.name
     if args.export_only:
@@ -1350,7 +1439,7 @@ def main() -> None:
         best_epoch = max(history, key=lambda h: h['dev_micro_f1'])['epoch'] if history else -1
         args.epochs = len(history) or args.epochs
     else:
-        best_state, best_epoch, history = train(model, args, main_data, sym_data, aux_data, dev, cidx, bidx, rng, cache, pseudo_data)
+        best_state, best_epoch, history = train(model, args, main_data, sym_data, aux_data, dev, cidx, bidx, rng, cache, pseudo_data, soft_data)
 
     assert best_state is not None
     model.load_state_dict(best_state)
