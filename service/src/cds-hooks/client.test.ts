@@ -162,6 +162,9 @@ describe('order-sign', () => {
       orderSignRequest([aspirinDraft, amlodipineDraft], [warfarin]),
     );
     expect(res.statusCode).toBe(200);
+    // The answer is sent as UTF-8 bytes (json-bytes.ts): JSON content type, exact length.
+    expect(res.headers['content-type']).toBe('application/json; charset=utf-8');
+    expect(Number(res.headers['content-length'])).toBe(res.rawPayload.length);
     const cards = expectValidCards(res.json());
     const ddi = cards.find((c) => c.summary.includes('华法林') && c.summary.includes('阿司匹林'));
     expect(ddi).toBeDefined();

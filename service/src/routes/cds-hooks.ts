@@ -17,6 +17,7 @@ import { cardUuids } from '../cds-hooks/uuid.js';
 import type { Alert, ServiceContext, ZodApp } from '../context.js';
 import { errorBodySchema, libraryResult } from '../errors.js';
 import { recordFrom } from '../input.js';
+import { jsonBytes } from '../json-bytes.js';
 import { applyTenantRules } from '../tenant-rules.js';
 
 /**
@@ -70,8 +71,8 @@ export function cdsHooksRoutes(app: ZodApp, ctx: ServiceContext): void {
         response: { 200: cdsResponseSchema, ...errors },
       },
       // Cards are built by alertToCard() to the schema above (tests check every card against it);
-      // the hot path skips re-validating them on the way out.
-      serializerCompiler: () => (data) => JSON.stringify(data),
+      // the hot path skips re-validating them on the way out, and answers UTF-8 bytes encoded once.
+      serializerCompiler: () => (data) => jsonBytes(data) as unknown as string,
     },
     async (request) => {
       const service = serviceById(request.params.id);
