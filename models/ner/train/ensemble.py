@@ -54,6 +54,7 @@ class Member:
         self.model.load_state_dict(torch.load(checkpoint))
         self.model.eval()
         self.name = f'{folder.name}={checkpoint.name}'
+        self.dev_f1 = meta.get('dev_scores', {}).get('micro', {}).get('f1')
 
     def emissions(self, chunks: list[str]) -> torch.Tensor:
         return T.main_emissions(self.model, chunks, self.cidx, self.bidx)
@@ -83,9 +84,10 @@ class Ensemble:
         return T.tag_text(text, self.emissions, self.crf)
 
 
-def write_soft(ens: Ensemble, path: str, c19: list[dict], dev_texts: set[str], extra: list[str], corpora: Path) -> None:
+def write_soft(ens: Ensemble, path: str, c19: list[dict], dev_texts: set[str], extra: list[str], corpora: Path, dev_f1: float) -> None:
     """The teacher's marginals for every main training chunk (CCKS 2019 train minus dev, CCKS 2020 new:
-    train.py's main chunks) and every chunk of the unlabelled `extra` texts, keyed by normalised chunk text."""
+    train.py's main chunks) and every chunk of the unlabelled `extra` texts, keyed by normalised chunk text,
+    with a description of the teacher (`{'teacher': {...}, 'marginals': {...}}`)."""
     dup = set((corpora / 'ccks2020/ids_also_in_ccks2019_train.txt').read_text().split())
     c20 = [r for r in T.read_jsonl(corpora / 'ccks2020/train.jsonl') if r['id'] not in dup]
     train = [r for i, r in enumerate(c19) if (i + 1) % 10 != 0] + c20
@@ -97,7 +99,8 @@ def write_soft(ens: Ensemble, path: str, c19: list[dict], dev_texts: set[str], e
     for i in range(0, len(ordered), 64):
         part = ordered[i : i + 64]
         soft.update(zip(part, ens.marginals(part)))
-    torch.save(soft, path)
+    teacher = {'members': [m.name for m in ens.members], 'dev_micro_f1': dev_f1, 'chunks': len(soft)}
+    torch.save({'teacher': teacher, 'marginals': soft}, path)
     T.log(f'wrote {path}: marginals of {len(soft)} chunks ({sum(map(len, soft))} characters)')
 
 
@@ -141,7 +144,7 @@ def main() -> None:
         texts += [(f'cmb-clin-{i}', line.rstrip('\n')) for i, line in enumerate(cases.read_text(encoding='utf-8').splitlines()) if line.strip()]
     texts = [(i, t) for i, t in texts if t not in dev_texts]
     if args.soft_out:
-        write_soft(ens, args.soft_out, c19, dev_texts, [t for _, t in texts], corpora)
+        write_soft(ens, args.soft_out, c19, dev_texts, [t for _, t in texts], corpora, sc['micro']['f1'])
     if not args.pseudo_out:
         return
     n = 0

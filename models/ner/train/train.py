@@ -1148,6 +1148,18 @@ def model_card(meta: dict, final: dict, digest: str, out: Path, bench: dict | No
             f"  written by `ensemble.py --pseudo-out` (an ensemble of earlier models of this family tagging the texts of\n"
             f"  CCKS 2017 train and `cmb_clin_cases.txt` of `../shared/unlabeled`); no human labels of those texts are used."
         )
+    if a.get('distill'):
+        teacher = a.get('distill_teacher') or {}
+        members = ', '.join(f'`{m}`' for m in teacher.get('members', [])) or 'earlier models of this family'
+        f1 = f", dev micro-F1 {teacher['dev_micro_f1'] * 100:.2f}" if teacher.get('dev_micro_f1') else ''
+        pretrain_text += (
+            f"\n* Knowledge distillation (`train.py --distill`, alpha {a['distill_alpha']}) from an ensemble of {len(teacher.get('members', [])) or 'several'}\n"
+            f"  models of this family trained on the same data ({members}{f1}): `ensemble.py --soft-out` averaged\n"
+            f"  their emissions and CRF transitions and wrote each character's label marginals (forward-backward). Gold\n"
+            f"  chunks train on (1 - alpha) x CRF NLL + alpha x cross-entropy against those marginals; the chunks of\n"
+            f"  CCKS 2017 train's texts and of `cmb_clin_cases.txt` in `../shared/unlabeled` ({a['distill_weight']:.0%} per epoch) on\n"
+            f"  the cross-entropy alone (no human labels of those texts are used)."
+        )
     if meta.get('checkpoint'):
         pretrain_text += f"\n* Shipped weights: {meta['checkpoint']}."
     return f"""# Model card: {meta['name']} {meta['version']}
@@ -1420,7 +1432,9 @@ def main() -> None:
     pseudo_data = [(*encode_chunk(t, cidx, bidx), tags) for t, tags in pseudo_chunks]
     soft_data: list = []
     if args.distill:
-        soft = torch.load(args.distill)
+        teacher_file = torch.load(args.distill)
+        soft = teacher_file['marginals']
+        args.distill_teacher = teacher_file['teacher']  # recorded in training.json and the model card
         dev_chunk_texts = {normalize(r['text'])[a:b] for r in dev for a, b in segment(r['text'])}
         main_texts = {t for t, _ in main_chunks}
         main_data = [(*item, soft.get(t), True) for item, (t, _) in zip(main_data, main_chunks)]
@@ -1429,7 +1443,7 @@ def main() -> None:
         covered = sum(1 for it in main_data if it[5] is not None)
         log(f'distillation: teacher marginals for {covered} of {len(main_data)} main chunks, {len(soft_data)} unlabelled chunks '
             f'({args.distill_weight:.0%} per epoch), alpha {args.distill_alpha}')
-        del soft
+        del soft, teacher_file
 
     args.run_name = out.name
     if args.export_only:
