@@ -27,8 +27,15 @@ class Connection {
   private remaining = -1;
   private done: ((status: number) => void) | undefined;
 
+  /** Resolves when the TCP connection is up (or failed). */
+  readonly connected: Promise<void>;
+
   constructor(host: string, port: number, onIdle: (c: Connection) => void, onClose: (c: Connection) => void) {
     this.socket = connect({ host, port, noDelay: true });
+    this.connected = new Promise((resolve) => {
+      this.socket.once('connect', resolve);
+      this.socket.once('close', resolve);
+    });
     this.socket.on('data', (chunk: Buffer) => {
       if (this.read(chunk)) {
         const done = this.done!;
@@ -108,11 +115,26 @@ export class RawHttpPool {
   request(head: Buffer, body: Buffer): Promise<number> {
     return new Promise((resolve) => {
       const p: Pending = { head, body, resolve };
-      const c = this.idle.pop();
+      // Oldest idle connection first: calls rotate over every open connection, so they spread over the
+      // cluster workers the connections were handed to. Reusing the newest (LIFO) pinned most calls to
+      // one or two connections, hence one worker, whenever answers came back faster than calls arrived.
+      const c = this.idle.shift();
       if (c) c.send(p);
       else if (this.all.size < this.maxConnections) this.open().send(p);
       else this.queue.push(p);
     });
+  }
+
+  /**
+   * Open connections until the pool holds `count` (at most its maximum), all idle, and wait until they
+   * are connected: a load generator sets up its connections before the clock starts, so the first
+   * measured calls do not pay for TCP setup and the cluster primary handing each socket to a worker.
+   */
+  async warm(count: number): Promise<void> {
+    const opened: Connection[] = [];
+    while (this.all.size < Math.min(count, this.maxConnections)) opened.push(this.open());
+    await Promise.all(opened.map((c) => c.connected));
+    for (const c of opened) if (this.all.has(c) && !c.busy) this.idle.push(c);
   }
 
   close(): void {

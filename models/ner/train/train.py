@@ -1160,6 +1160,12 @@ def model_card(meta: dict, final: dict, digest: str, out: Path, bench: dict | No
             f"  CCKS 2017 train's texts and of `cmb_clin_cases.txt` in `../shared/unlabeled` ({a['distill_weight']:.0%} per epoch) on\n"
             f"  the cross-entropy alone (no human labels of those texts are used)."
         )
+    distill_note = (
+        '; with distillation `pnpm train:ner` runs `train_distilled.sh`, which first trains the four teachers two at a time'
+        ' and writes their marginals: about 95 min in all on a quiet 2-core machine'
+        if a.get('distill')
+        else ''
+    )
     if meta.get('checkpoint'):
         pretrain_text += f"\n* Shipped weights: {meta['checkpoint']}."
     return f"""# Model card: {meta['name']} {meta['version']}
@@ -1249,7 +1255,7 @@ its quality is unmeasured here.
 2. Put the file where `train.py` reads CCKS 2019 (`$YIJIAN_SHARED_DIR/corpora/ccks2019/train.jsonl`),
    or change the paths at the top of `main()`; every 10th record becomes the dev split.
 3. `YIJIAN_SHARED_DIR=/path/to/your/data pnpm train:ner -- --out models/ner/<new-version>`
-   (one CPU thread; about {meta['train_minutes']} min for ~1,100 records here). Then
+   (one CPU thread; about {meta['train_minutes']} min for ~1,100 records here{distill_note}). Then
    `pnpm bench:ner -- --model models/ner/<new-version>` for speed and strict scores, and load it with
    `createOnnxTagger({{ modelDir: 'models/ner/<new-version>' }})`.
 """

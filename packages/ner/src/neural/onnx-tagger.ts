@@ -12,7 +12,7 @@ import { ViterbiDecoder } from './viterbi.js';
 import { createWordCutter, WordFeaturizer } from './word-features.js';
 
 /** Version folder of the model that ships with this repository (models/ner/<version>/). */
-export const DEFAULT_MODEL_VERSION = '1.1.0';
+export const DEFAULT_MODEL_VERSION = '1.4.0';
 
 /**
  * The shipped model: `<package>/model/<DEFAULT_MODEL_VERSION>/` when the package was packed with it
