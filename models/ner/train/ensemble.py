@@ -12,10 +12,11 @@ may have different vocabularies; they must share the lexicon and the label set.
       --member models/ner/train/.cache/1.2.0-seed2=models/ner/train/.cache/1.2.0-seed2.best.pt \
       --pseudo-out models/ner/train/.cache/pseudo.jsonl
 
-`--soft-out` writes the ensemble's per-character label marginals (forward-backward under the
-averaged emissions and CRF) for the main training chunks and the chunks of those same texts, for
-`train.py --distill` (knowledge distillation into one model). `--pseudo-out` writes the ensemble's mentions (CCKS 2019 labels, the corpora's JSONL format) on the
+`--pseudo-out` writes the ensemble's mentions (CCKS 2019 labels, the corpora's JSONL format) on the
 texts of CCKS 2017 train and `cmb_clin_cases.txt` of the unlabelled folder, for `train.py --pseudo`.
+`--soft-out` writes the ensemble's per-character label marginals (forward-backward under the averaged
+emissions and CRF) for the main training chunks and the chunks of those same texts, for
+`train.py --distill` (knowledge distillation into one model).
 The file is derived from ../shared data: it stays in the ignored .cache and is never committed.
 """
 
@@ -54,7 +55,6 @@ class Member:
         self.model.load_state_dict(torch.load(checkpoint))
         self.model.eval()
         self.name = f'{folder.name}={checkpoint.name}'
-        self.dev_f1 = meta.get('dev_scores', {}).get('micro', {}).get('f1')
 
     def emissions(self, chunks: list[str]) -> torch.Tensor:
         return T.main_emissions(self.model, chunks, self.cidx, self.bidx)
@@ -84,15 +84,11 @@ class Ensemble:
         return T.tag_text(text, self.emissions, self.crf)
 
 
-def write_soft(ens: Ensemble, path: str, c19: list[dict], dev_texts: set[str], extra: list[str], corpora: Path, dev_f1: float) -> None:
-    """The teacher's marginals for every main training chunk (CCKS 2019 train minus dev, CCKS 2020 new:
-    train.py's main chunks) and every chunk of the unlabelled `extra` texts, keyed by normalised chunk text,
-    with a description of the teacher (`{'teacher': {...}, 'marginals': {...}}`)."""
-    dup = set((corpora / 'ccks2020/ids_also_in_ccks2019_train.txt').read_text().split())
-    c20 = [r for r in T.read_jsonl(corpora / 'ccks2020/train.jsonl') if r['id'] not in dup]
-    train = [r for i, r in enumerate(c19) if (i + 1) % 10 != 0] + c20
-    chunks = {T.normalize(r['text'])[a:b] for r in train if r['text'] not in dev_texts for a, b in T.segment(r['text'])}
-    chunks |= {T.normalize(t)[a:b] for t in extra for a, b in T.segment(t)}
+def write_soft(ens: Ensemble, path: str, train: list[dict], dev_texts: set[str], extra: list[str], dev_f1: float) -> None:
+    """The teacher's marginals for every chunk of the `train` records (train.py's main chunks) and of the
+    unlabelled `extra` texts, keyed by normalised chunk text, with a description of the teacher
+    (`{'teacher': {...}, 'marginals': {...}}`)."""
+    chunks = set(T.chunk_texts(r['text'] for r in train if r['text'] not in dev_texts)) | set(T.chunk_texts(extra))
     chunks.discard('')
     ordered = sorted(chunks, key=len)
     soft: dict[str, torch.Tensor] = {}
@@ -124,8 +120,7 @@ def main() -> None:
         folder, _, ckpt = spec.partition('=')
         members.append(Member(Path(folder), Path(ckpt or Path(folder) / 'best.pt')))
     corpora = T.shared_dir() / 'corpora'
-    c19 = T.read_jsonl(corpora / 'ccks2019/train.jsonl')
-    dev = [r for i, r in enumerate(c19) if (i + 1) % 10 == 0]
+    train19, dev, c20 = T.ccks_splits(corpora)
     if args.each:
         for m in members:
             f1 = T.score(dev, [Ensemble([m]).predict(r['text']) for r in dev])['micro']['f1']
@@ -144,7 +139,7 @@ def main() -> None:
         texts += [(f'cmb-clin-{i}', line.rstrip('\n')) for i, line in enumerate(cases.read_text(encoding='utf-8').splitlines()) if line.strip()]
     texts = [(i, t) for i, t in texts if t not in dev_texts]
     if args.soft_out:
-        write_soft(ens, args.soft_out, c19, dev_texts, [t for _, t in texts], corpora, sc['micro']['f1'])
+        write_soft(ens, args.soft_out, train19 + c20, dev_texts, [t for _, t in texts], sc['micro']['f1'])
     if not args.pseudo_out:
         return
     n = 0

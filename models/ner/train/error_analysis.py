@@ -43,11 +43,10 @@ def main() -> None:
     model = T.Tagger(len(vocab['chars']), len(vocab['bigrams']), a['char_dim'], a['bigram_dim'], a['hidden'], 0.0,
                      T.LEXICON.dim if T.LEXICON else 0, aux='head_aux.weight' in state, word_dim=wf['features'] if wf else 0)
     model.load_state_dict(state)
-    c19 = T.read_jsonl(T.shared_dir() / 'corpora/ccks2019/train.jsonl')
-    dev = [r for i, r in enumerate(c19) if (i + 1) % 10 == 0]
+    dev = T.ccks_splits(T.shared_dir() / 'corpora')[1]
     if wf:  # jieba word bits of the dev chunks (segment.mjs, cached)
         T.WORDS = T.WordFeatures(T.HERE / '.cache' / f"words-jieba{'' if wf['hmm'] else '-nohmm'}.json", hmm=wf['hmm'])
-        T.WORDS.ensure([T.normalize(r['text'])[a_:b_] for r in dev for a_, b_ in T.segment(r['text'])])
+        T.WORDS.ensure(T.chunk_texts(r['text'] for r in dev))
     preds = T.predict_records(model, dev, cidx, bidx)
     sc = T.score(dev, preds)
     print(f"micro P {sc['micro']['precision']:.4f} R {sc['micro']['recall']:.4f} F1 {sc['micro']['f1']:.4f}")

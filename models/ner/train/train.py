@@ -146,6 +146,22 @@ def read_jsonl(path: Path) -> list[dict]:
         return [json.loads(line) for line in f if line.strip()]
 
 
+def ccks_splits(corpora: Path) -> tuple[list[dict], list[dict], list[dict]]:
+    """CCKS 2019 train without the dev split, the dev split (every record whose 1-based line number is a
+    multiple of 10), and the CCKS 2020 records that are not copies of CCKS 2019 train."""
+    c19 = read_jsonl(corpora / 'ccks2019/train.jsonl')
+    dev = [r for i, r in enumerate(c19) if (i + 1) % 10 == 0]
+    train19 = [r for i, r in enumerate(c19) if (i + 1) % 10 != 0]
+    dup = set((corpora / 'ccks2020/ids_also_in_ccks2019_train.txt').read_text().split())
+    c20 = [r for r in read_jsonl(corpora / 'ccks2020/train.jsonl') if r['id'] not in dup]
+    return train19, dev, c20
+
+
+def chunk_texts(texts) -> list[str]:
+    """The normalised chunk texts of `texts`, cut as the tagger cuts them (and make_chunks)."""
+    return [normalize(t)[a:b] for t in texts for a, b in segment(t)]
+
+
 def bioes_labels(types: list[str]) -> list[str]:
     labels = ['O']
     for t in types:
@@ -1329,11 +1345,7 @@ def main() -> None:
     cache = HERE / '.cache'
     cache.mkdir(exist_ok=True)
 
-    c19 = read_jsonl(corpora / 'ccks2019/train.jsonl')
-    dev = [r for i, r in enumerate(c19) if (i + 1) % 10 == 0]
-    train19 = [r for i, r in enumerate(c19) if (i + 1) % 10 != 0]
-    dup = set((corpora / 'ccks2020/ids_also_in_ccks2019_train.txt').read_text().split())
-    c20 = [r for r in read_jsonl(corpora / 'ccks2020/train.jsonl') if r['id'] not in dup]
+    train19, dev, c20 = ccks_splits(corpora)
     c17 = read_jsonl(corpora / 'ccks2017/train.jsonl')
     # CMeEE: auxiliary head (--cmeee-weight) and/or unlabelled pre-training text (--pretrain sgns)
     cme = read_jsonl(corpora / 'cmeee/train.jsonl') if args.cmeee_weight > 0 or args.pretrain == 'sgns' else []
@@ -1419,7 +1431,7 @@ def main() -> None:
         log(f'  pre-trained {int(seen_c.sum())} of {len(chars)} chars, {int(seen_b.sum())} of {len(bis)} bigrams')
     if args.lm_mb > 0 and not args.export_only:
         log('pre-training the encoder as two one-way character LMs')
-        dev_chunks = {normalize(r['text'])[a:b] for r in dev for a, b in segment(r['text'])}
+        dev_chunks = set(chunk_texts(r['text'] for r in dev))
         # unlabelled text first (pre_texts starts with the labelled training texts)
         n_lab = len(train19) + len(c20) + len(c17) + len(cme)
         pretrain_encoder_lm(model, pre_texts[n_lab:] + pre_texts[:n_lab], cidx, bidx, args, dev_chunks, cache)
@@ -1428,7 +1440,7 @@ def main() -> None:
     sample = '患者3月前因直肠癌于我院行直肠癌根治术，术后予奥沙利铂化疗，复查CT示肝脏多发转移，血常规未见异常，诉腹痛、恶心。'
     if args.word_features == 'jieba':
         WORDS = WordFeatures(cache / f"words-jieba{'' if not args.no_word_hmm else '-nohmm'}.json", hmm=not args.no_word_hmm)
-        dev_chunks = [normalize(r['text'])[a:b] for r in dev for a, b in segment(r['text'])]
+        dev_chunks = chunk_texts(r['text'] for r in dev)
         WORDS.ensure([t for t, _ in main_chunks + sym_chunks + aux_chunks] + dev_chunks + [normalize(sample)])
         log(f"word features: jieba {WORDS.spec['version']} (hmm {WORDS.hmm}), {len(WORDS.words)} texts in {WORDS.cache_path.name}")
     log('encoding chunks' + (' (with lexicon features)' if LEXICON else '') + (' (with word features)' if WORDS else ''))
@@ -1441,7 +1453,7 @@ def main() -> None:
         teacher_file = torch.load(args.distill)
         soft = teacher_file['marginals']
         args.distill_teacher = teacher_file['teacher']  # recorded in training.json and the model card
-        dev_chunk_texts = {normalize(r['text'])[a:b] for r in dev for a, b in segment(r['text'])}
+        dev_chunk_texts = set(chunk_texts(r['text'] for r in dev))
         main_texts = {t for t, _ in main_chunks}
         main_data = [(*item, soft.get(t), True) for item, (t, _) in zip(main_data, main_chunks)]
         extra = sorted(t for t in soft if t not in main_texts and t not in dev_chunk_texts)

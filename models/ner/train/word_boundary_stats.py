@@ -26,9 +26,8 @@ def main() -> None:
     args = ap.parse_args()
     (T.HERE / '.cache').mkdir(exist_ok=True)
     words = T.WordFeatures(T.HERE / '.cache' / f"words-jieba{'-nohmm' if args.no_hmm else ''}.json", hmm=not args.no_hmm)
-    c19 = T.read_jsonl(T.shared_dir() / 'corpora/ccks2019/train.jsonl')
-    dev = [r for i, r in enumerate(c19) if (i + 1) % 10 == 0]
-    words.ensure([T.normalize(r['text'])[a:b] for r in dev for a, b in T.segment(r['text'])])
+    dev = T.ccks_splits(T.shared_dir() / 'corpora')[1]
+    words.ensure(T.chunk_texts(r['text'] for r in dev))
     stats: dict[str, list[int]] = collections.defaultdict(lambda: [0, 0, 0, 0])  # spans, start ok, end ok, both
     for r in dev:
         norm = T.normalize(r['text'])
