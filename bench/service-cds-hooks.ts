@@ -1,7 +1,7 @@
 /**
  * CDS Hooks latency under load, on loopback, against the built service in its own process.
  *
- *   pnpm bench:service [-- --duration 10 --rate 1000 --pv-rate 10 --workers auto --warm-up 12 --repeat 3 --only typical --json]   (a rate of 0 leaves that hook out)
+ *   pnpm bench:service [-- --duration 10 --rate 1000 --pv-rate 10 --workers auto --warm-up 12 --settle 3 --repeat 3 --only typical --json]   (a rate of 0 leaves that hook out)
  *
  * With no options it measures the issue's targets as documented (docs/service.md): one service process
  * per core (`WORKERS=auto`), evenly spaced arrivals, each order set three times on one warmed-up service.
@@ -76,6 +76,11 @@ const { values } = parseArgs({
      * this VM ~35 % of a core for ~5 s): measured inside the window it inflates CPU per call.
      */
     'warm-up': { type: 'string', default: '12' },
+    /**
+     * Seconds of open-loop typical order-sign calls at `--rate` after the warm-up, not counted, so the
+     * measured runs start in the steady state of that load (0: none).
+     */
+    settle: { type: 'string', default: '3' },
     /** Write the two request bodies to this directory (to replay them with curl) and exit. */
     'dump-dir': { type: 'string' },
   },
@@ -91,6 +96,7 @@ for (const [flag, value] of [
   ['--rate', rate],
   ['--pv-rate', pvRate],
   ['--stress-rate', stressRate],
+  ['--settle', Number(values.settle)],
 ] as const)
   if (!Number.isFinite(value) || value < 0) throw new Error(`${flag} must be a number >= 0`);
 const ORDER_SETS = ['typical', 'conflict-heavy'] as const;
@@ -601,6 +607,19 @@ try {
     // Let the background compiler finish what the warm-up queued before measuring.
     await new Promise((r) => setTimeout(r, 2000));
   }
+  // Then a few seconds of the measured load itself, not counted: measured straight after the warm-up
+  // and its rest, the first run was the slowest of three in 6 of 7 invocations (seventh session).
+  const settle = Number(values.settle);
+  if (settle > 0 && rate > 0)
+    await openLoad({
+      name: 'settle',
+      base,
+      path: '/cds-services/yijian-order-sign',
+      body: orderSignTypical,
+      ratePerSec: rate,
+      seconds: settle,
+      target: '',
+    });
   const runs: Run[] = [];
   if (rate > 0) {
     const orderLoad = values.closed
