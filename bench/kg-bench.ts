@@ -9,16 +9,13 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { createLinker, defaultGraphDir, MemoryGraph } from '../packages/knowledge-graph/dist/index.js';
+import { median } from './stats.js';
 
 const { values } = parseArgs({
   options: { rounds: { type: 'string', default: '7' }, json: { type: 'boolean', default: false } },
 });
 const rounds = Number(values.rounds);
 const root = join(fileURLToPath(new URL('.', import.meta.url)), '..');
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)]!;
-};
 
 // 1. Load time of the default graph (JSONL, validated), in-process, after one warm-up.
 const dir = defaultGraphDir();

@@ -25,6 +25,7 @@ import {
 } from '../packages/ner/dist/index.js';
 // Not part of the package API: the bench times the segmenter on its own.
 import { createWordCutter, loadJieba, WordFeaturizer } from '../packages/ner/dist/neural/word-features.js';
+import { median } from './stats.js';
 
 const { values } = parseArgs({
   options: {
@@ -46,11 +47,6 @@ const OWN_TEXT =
   '患者3天前无明显诱因出现上腹部疼痛，呈阵发性绞痛，伴恶心、呕吐，无发热。既往有2型糖尿病病史5年，长期口服二甲双胍0.5g tid。' +
   '入院查血常规：WBC 12.5×10^9/L，中性粒细胞百分比85%；腹部CT示：胆囊结石伴胆囊炎。于2020-03-05在全麻下行腹腔镜胆囊切除术，' +
   '术后予头孢曲松抗感染、奥美拉唑护胃等治疗，复查肝功能正常。';
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)]!;
-}
 
 const modelDir = values.model ? resolve(values.model) : defaultModelDir();
 const rss0 = process.memoryUsage().rss;

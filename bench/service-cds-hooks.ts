@@ -27,6 +27,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import type autocannonType from 'autocannon';
 import { postHead, RawHttpPool } from './raw-http.js';
+import { median } from './stats.js';
 
 const root = join(fileURLToPath(new URL('.', import.meta.url)), '..');
 const require = createRequire(join(root, 'bench', 'package.json'));
@@ -106,12 +107,6 @@ if (values.only !== undefined && !(ORDER_SETS as readonly string[]).includes(val
 const measuredSets = ORDER_SETS.filter(
   (kind) => (values.only === undefined || values.only === kind) && (kind === 'typical' || stressRate > 0),
 );
-
-const median = (xs: number[]) => {
-  const sorted = [...xs].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-};
 
 // --- a CDS client's key pair and JWT signing (`--alg`, ES256 by default) ----------------------------
 // CDS Hooks 2.0 recommends ES384 and RS384; the service verifies any asymmetric algorithm. On this

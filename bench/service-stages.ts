@@ -15,6 +15,7 @@ import { createEngine } from '../packages/cdss/dist/index.js';
 import { alertToCard } from '../service/dist/cds-hooks/cards.js';
 import { medicationCheckPlan } from '../service/dist/cds-hooks/fhir-context.js';
 import { hookRequestSchema } from '../service/dist/cds-hooks/services.js';
+import { median } from './stats.js';
 
 const { values } = parseArgs({
   options: {
@@ -59,7 +60,6 @@ for (let i = 0; i < n + warmUp; i++) {
   JSON.stringify({ cards });
   mark('stringify', t);
 }
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const mean = (xs: number[]) => xs.reduce((s, x) => s + x, 0) / xs.length;
 console.log(`${values.body}: ${n} calls after ${warmUp} warm-up`);
 for (const s of stages)
