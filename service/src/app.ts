@@ -15,6 +15,7 @@ import { baseUrl, isLoopback, parseConfig, type ServiceConfig, type ServiceConfi
 import type { ServiceContext } from './context.js';
 import { registerDocs } from './docs.js';
 import { errorHandler, notFoundHandler, resolveError } from './errors.js';
+import { startLagMonitor } from './load-shedding.js';
 import { type LogDestination, loggerOptions } from './logging.js';
 import { createMetrics } from './metrics.js';
 import { ingestAnalysis, openReviewStore, setupReviewUsers } from './review.js';
@@ -258,6 +259,25 @@ export async function buildApp(options: BuildAppOptions = {}): Promise<YijianApp
     });
   }
   if (config.docs) await registerDocs(app, baseUrl(config));
+
+  // Load shedding, CDS Hooks calls only: while the event loop is too far behind, a hook call would be
+  // answered after the EHR stopped waiting, and working through stale calls keeps the queue long. So it
+  // is refused at once (503, Retry-After), before its JWT is checked. REST callers wait as long as they like.
+  if (config.cdsHooksMaxLagMs > 0) {
+    const lag = startLagMonitor();
+    app.addHook('onClose', async () => lag.stop());
+    app.addHook('onRequest', async (request, reply) => {
+      if (request.method !== 'POST' || request.routeOptions.url !== '/cds-services/:id') return;
+      const behind = lag.lagMs();
+      if (behind <= config.cdsHooksMaxLagMs) return;
+      metrics.shed.inc({ route: '/cds-services/:id' });
+      void reply.header('retry-after', '1');
+      throw new CdssError(
+        'CDSS_ERR_OVERLOADED',
+        `The service is ${Math.round(behind)} ms behind (limit ${config.cdsHooksMaxLagMs} ms): call refused unprocessed`,
+      );
+    });
+  }
 
   // Authentication: /v1 by API key, /cds-services by signed JWT. Decided on the matched route
   // template, not the raw URL, so no spelling of a path (percent-encoding, dot segments) skips it.

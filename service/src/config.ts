@@ -97,6 +97,13 @@ export const serviceConfigSchema = z.strictObject({
    * given to node (command line or NODE_OPTIONS) wins; with one process, pass it to node yourself.
    */
   semiSpaceMb: intFromEnv(0, 1024).default(64),
+  /**
+   * Load shedding for CDS Hooks calls: while the event loop is more than this many milliseconds behind
+   * (measured every 25 ms), a hook call is refused at once with 503 `CDSS_ERR_OVERLOADED` and
+   * `Retry-After`, before its JWT is checked, instead of being answered after the EHR has given up
+   * (the spec asks for answers within about 500 ms). 0 turns it off. REST routes are never shed.
+   */
+  cdsHooksMaxLagMs: intFromEnv(0, 600_000).default(1000),
   /** How long shutdown waits for in-flight requests before closing anyway. */
   shutdownTimeoutMs: intFromEnv(0, 600_000).default(10_000),
   /** Trust X-Forwarded-* from a reverse proxy (its address or `true`). */
@@ -156,6 +163,7 @@ const ENV: Record<string, { key: keyof ServiceConfigInput; parse?: z.ZodType }> 
   DATA_DIR: { key: 'dataDir' },
   DB_FILE: { key: 'dbFile' },
   SHUTDOWN_TIMEOUT_MS: { key: 'shutdownTimeoutMs' },
+  CDS_HOOKS_MAX_LAG_MS: { key: 'cdsHooksMaxLagMs' },
   WORKERS: { key: 'workers', parse: z.union([z.literal('auto'), z.coerce.number()]) },
   V8_SEMI_SPACE_MB: { key: 'semiSpaceMb' },
   TRUST_PROXY: { key: 'trustProxy', parse: z.union([bool, z.string()]) },

@@ -105,7 +105,8 @@ export interface ResolvedError {
 export function resolveError(error: unknown, requestId?: string): ResolvedError {
   if (isCdssError(error)) {
     // Configuration and data errors are ours, not the caller's: keep their detail out of the answer.
-    if (error.status >= 500) {
+    // A shed call is the service's state, not a fault: answered with its message, logged as a refusal.
+    if (error.status >= 500 && error.code !== 'CDSS_ERR_OVERLOADED') {
       const internal = error.code === 'CDSS_ERR_INVALID_CONFIG' || error.code === 'CDSS_ERR_INVALID_DATA';
       const code: CdssErrorCode = internal ? 'CDSS_ERR_INTERNAL' : error.code;
       return {

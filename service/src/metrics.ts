@@ -7,6 +7,7 @@ export interface ServiceMetrics {
   alerts: Counter<'rule_id' | 'severity' | 'channel'>;
   feedback: Counter<'outcome'>;
   refused: Counter<'code'>;
+  shed: Counter<'route'>;
   adverseEvents: Counter<'origin' | 'category'>;
   /** The Prometheus text /metrics serves: this registry, or every cluster worker's summed. */
   text(): Promise<string>;
@@ -44,6 +45,12 @@ export function createMetrics(
       name: 'yijian_requests_refused_total',
       help: 'Requests answered with a 4xx error, by CDSS_ERR_* code',
       labelNames: ['code'],
+      registers: [registry],
+    }),
+    shed: new Counter({
+      name: 'yijian_requests_shed_total',
+      help: 'CDS Hooks calls refused unprocessed (503 CDSS_ERR_OVERLOADED) because the event loop was too far behind',
+      labelNames: ['route'],
       registers: [registry],
     }),
     adverseEvents: new Counter({

@@ -48,6 +48,11 @@ export const ERROR_CODES = {
   CDSS_ERR_MODEL: { status: 500, retriable: false, meaning: 'A model could not be loaded or run.' },
   CDSS_ERR_GRAPH: { status: 503, retriable: true, meaning: 'The knowledge graph store failed.' },
   CDSS_ERR_NOT_READY: { status: 503, retriable: true, meaning: 'The service is starting or shutting down.' },
+  CDSS_ERR_OVERLOADED: {
+    status: 503,
+    retriable: true,
+    meaning: 'The service is too far behind to answer in time; the call was refused unprocessed.',
+  },
   CDSS_ERR_INTERNAL: { status: 500, retriable: false, meaning: 'An unexpected internal error.' },
   CDSS_ERR_CONFLICT: {
     status: 409,
