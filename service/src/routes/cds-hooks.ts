@@ -34,6 +34,8 @@ const errors = {
   413: errorBodySchema,
   415: errorBodySchema,
   429: errorBodySchema,
+  // Load shedding (CDSS_ERR_OVERLOADED) and startup or shutdown (CDSS_ERR_NOT_READY).
+  503: errorBodySchema,
 };
 
 function serviceById(id: string) {
