@@ -199,23 +199,7 @@ const records = ['cardiology-01', 'ophthalmology-01', 'pediatrics-01'].map((n) =
   r.documents = r.documents.slice(0, 2).map((d) => ({ ...d, text: d.text.slice(0, 300) }));
   return r;
 });
-const orderSign = () => ({
-  hook: 'order-sign',
-  hookInstance: randomUUID(),
-  context: {
-    userId: 'Practitioner/1',
-    patientId: 'pat-1',
-    draftOrders: fhir.draftOrders([
-      fhir.medicationRequest('d-1', '阿司匹林肠溶片', { value: 100, unit: 'mg' }, '口服', 'qd', 'draft'),
-    ]),
-  },
-  prefetch: {
-    patient: fhir.patient(),
-    medications: fhir.searchset([fhir.medicationRequest('m-1', '华法林钠片', { value: 2.5, unit: 'mg' })]),
-    conditions: fhir.searchset([fhir.condition('c-1', '高血压')]),
-    allergies: fhir.searchset([fhir.allergy('a-1', '青霉素')]),
-  },
-});
+const orderSign = () => fhir.orderSignCall(randomUUID());
 const patientView = () => ({
   hook: 'patient-view',
   hookInstance: randomUUID(),

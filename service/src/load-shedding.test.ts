@@ -14,23 +14,7 @@ function block(ms: number): void {
 }
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-const orderSign = () => ({
-  hook: 'order-sign',
-  hookInstance: randomUUID(),
-  context: {
-    userId: 'Practitioner/1',
-    patientId: 'pat-1',
-    draftOrders: fhir.draftOrders([
-      fhir.medicationRequest('d-1', '阿司匹林肠溶片', { value: 100, unit: 'mg' }, '口服', 'qd', 'draft'),
-    ]),
-  },
-  prefetch: {
-    patient: fhir.patient(),
-    medications: fhir.searchset([fhir.medicationRequest('m-1', '华法林钠片', { value: 2.5, unit: 'mg' })]),
-    conditions: fhir.searchset([]),
-    allergies: fhir.searchset([]),
-  },
-});
+const orderSign = () => fhir.orderSignCall(randomUUID());
 
 describe('startLagMonitor', () => {
   it('reads near zero while the loop keeps up, the length of a stall during and after it, then recovers', async () => {

@@ -95,3 +95,24 @@ export function searchset(resources: object[]) {
 export function draftOrders(resources: object[]) {
   return { resourceType: 'Bundle', type: 'collection', entry: resources.map((resource) => ({ resource })) };
 }
+
+/** An order-sign call: aspirin drafted beside active warfarin (one interaction card), with full prefetch. */
+export function orderSignCall(hookInstance: string) {
+  return {
+    hook: 'order-sign',
+    hookInstance,
+    context: {
+      userId: 'Practitioner/1',
+      patientId: 'pat-1',
+      draftOrders: draftOrders([
+        medicationRequest('d-1', '阿司匹林肠溶片', { value: 100, unit: 'mg' }, '口服', 'qd', 'draft'),
+      ]),
+    },
+    prefetch: {
+      patient: patient(),
+      medications: searchset([medicationRequest('m-1', '华法林钠片', { value: 2.5, unit: 'mg' })]),
+      conditions: searchset([condition('c-1', '高血压')]),
+      allergies: searchset([allergy('a-1', '青霉素')]),
+    },
+  };
+}
