@@ -90,6 +90,7 @@ const duration = Number(values.duration);
 const rate = Number(values.rate);
 const stressRate = values['stress-rate'] === undefined ? rate / 2 : Number(values['stress-rate']);
 const pvRate = Number(values['pv-rate']);
+const settle = Number(values.settle);
 const connections = Number(values.connections);
 const repeat = Number(values.repeat);
 if (!Number.isInteger(repeat) || repeat < 1) throw new Error('--repeat must be a whole number >= 1');
@@ -97,7 +98,7 @@ for (const [flag, value] of [
   ['--rate', rate],
   ['--pv-rate', pvRate],
   ['--stress-rate', stressRate],
-  ['--settle', Number(values.settle)],
+  ['--settle', settle],
 ] as const)
   if (!Number.isFinite(value) || value < 0) throw new Error(`${flag} must be a number >= 0`);
 const ORDER_SETS = ['typical', 'conflict-heavy'] as const;
@@ -604,7 +605,6 @@ try {
   }
   // Then a few seconds of the measured load itself, not counted: measured straight after the warm-up
   // and its rest, the first run was the slowest of three in 6 of 7 invocations (seventh session).
-  const settle = Number(values.settle);
   if (settle > 0 && rate > 0)
     await openLoad({
       name: 'settle',

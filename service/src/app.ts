@@ -263,29 +263,26 @@ export async function buildApp(options: BuildAppOptions = {}): Promise<YijianApp
   // Load shedding, CDS Hooks calls only: while the event loop is too far behind, a hook call would be
   // answered after the EHR stopped waiting, and working through stale calls keeps the queue long. So it
   // is refused at once (503, Retry-After), before its JWT is checked. REST callers wait as long as they like.
-  if (config.cdsHooksMaxLagMs > 0) {
-    const lag = startLagMonitor();
-    app.addHook('onClose', async () => lag.stop());
-    app.addHook('onRequest', async (request, reply) => {
-      if (request.method !== 'POST' || request.routeOptions.url !== '/cds-services/:id') return;
-      const behind = lag.lagMs();
-      if (behind <= config.cdsHooksMaxLagMs) return;
-      metrics.shed.inc({ route: '/cds-services/:id' });
-      void reply.header('retry-after', '1');
-      throw new CdssError(
-        'CDSS_ERR_OVERLOADED',
-        `The service is ${Math.round(behind)} ms behind (limit ${config.cdsHooksMaxLagMs} ms): call refused unprocessed`,
-      );
-    });
-  }
+  const lag = config.cdsHooksMaxLagMs > 0 ? startLagMonitor() : undefined;
+  if (lag) app.addHook('onClose', async () => lag.stop());
 
   // Authentication: /v1 by API key, /cds-services by signed JWT. Decided on the matched route
   // template, not the raw URL, so no spelling of a path (percent-encoding, dot segments) skips it.
-  app.addHook('onRequest', async (request) => {
+  app.addHook('onRequest', async (request, reply) => {
     const route = request.routeOptions.url ?? '';
     if (route.startsWith('/v1/')) authenticateRest(ctx, request);
-    else if (route === '/cds-services' || route.startsWith('/cds-services/'))
+    else if (route === '/cds-services' || route.startsWith('/cds-services/')) {
+      const behind = lag && route === '/cds-services/:id' && request.method === 'POST' ? lag.lagMs() : 0;
+      if (behind > config.cdsHooksMaxLagMs) {
+        metrics.shed.inc({ route });
+        void reply.header('retry-after', '1');
+        throw new CdssError(
+          'CDSS_ERR_OVERLOADED',
+          `The service is ${Math.round(behind)} ms behind (limit ${config.cdsHooksMaxLagMs} ms): call refused unprocessed`,
+        );
+      }
       await authenticateCdsHooks(ctx, request);
+    }
   });
 
   await app.register(async (scope) => operationsRoutes(scope.withTypeProvider<ZodTypeProvider>(), ctx));
